@@ -8,7 +8,6 @@ import typing
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from microfab.domain import events as _events
@@ -40,7 +39,7 @@ def decode(type_name: str, data: Mapping[str, Any]) -> Event:
     return result
 
 
-def _encode_value(value: Any) -> Any:
+def _encode_value(value: Any) -> Any:  # noqa: PLR0911 - one branch per supported type
     if isinstance(value, bool | int | str) or value is None:
         return value
     if isinstance(value, Decimal):
@@ -66,9 +65,13 @@ def _encode_value(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} in an event")
 
 
-@cache
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
 def _hints(cls: type[Any]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _decode_dataclass(cls: type[Any], data: Mapping[str, Any]) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from microfab.domain.errors import NoFxRateError, UnknownReferenceError
@@ -99,7 +99,8 @@ class RateTable:
         direct = self._direct(base, quote)
         if direct is not None:
             return direct
-        for pivot in {r.quote for r in self.rates} | {r.base for r in self.rates}:
+        # sorted: with rates that disagree, the first pivot found must not depend on hash order
+        for pivot in sorted({r.quote for r in self.rates} | {r.base for r in self.rates}):
             first, second = self._direct(base, pivot), self._direct(pivot, quote)
             if first is not None and second is not None:
                 return first * second
@@ -160,7 +161,9 @@ class Network:
 
     def lanes_to(self, market: str) -> list[Lane]:
         """Open lanes that reach *market*, by name."""
-        return sorted((lane for lane in self.lanes.values() if lane.market == market and lane.open), key=lambda x: x.name)
+        return sorted(
+            (lane for lane in self.lanes.values() if lane.market == market and lane.open), key=lambda x: x.name
+        )
 
 
 def _get(mapping: Mapping[str, _T], kind: str, name: str) -> _T:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from microfab.domain.errors import DomainError
 from microfab.domain.events import (
@@ -108,10 +110,18 @@ class Order:
         if not isinstance(first, OrderPlaced):
             raise DomainError(f"an order stream starts with OrderPlaced, not {type(first).__name__}")
         order = cls(
-            id=first.order_id, customer=first.customer, product=first.product, config=dict(first.config),
-            quantity=first.quantity, market=first.market, placed_at=first.at, due=first.due,
-            unit_price=first.unit_price, total=first.total, version=1,
-        )  # fmt: skip
+            id=first.order_id,
+            customer=first.customer,
+            product=first.product,
+            config=dict(first.config),
+            quantity=first.quantity,
+            market=first.market,
+            placed_at=first.at,
+            due=first.due,
+            unit_price=first.unit_price,
+            total=first.total,
+            version=1,
+        )
         for event in events[1:]:
             order.apply(event)
         return order
@@ -182,7 +192,7 @@ def _delivered(order: Order, e: OrderDelivered) -> None:
         unit.status = UnitStatus.DELIVERED
 
 
-_APPLY: dict[type[Event], object] = {
+_APPLY: dict[type[Event], Callable[[Order, Any], None]] = {
     OrderAllocated: _allocated,
     OperationReleased: _released,
     OperationDispatched: _dispatched,

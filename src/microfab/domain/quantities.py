@@ -85,11 +85,36 @@ class Duration:
 
 # ISO 4217 codes with their minor units (decimal places). Extend as markets are added.
 MINOR_UNITS: Final[dict[str, int]] = {
-    "AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2, "DKK": 2, "EUR": 2,
-    "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "INR": 2, "JPY": 0, "KRW": 0, "MXN": 2,
-    "MYR": 2, "NOK": 2, "NZD": 2, "PHP": 2, "PLN": 2, "SEK": 2, "SGD": 2, "THB": 2,
-    "TRY": 2, "TWD": 2, "USD": 2, "VND": 0, "ZAR": 2,
-}  # fmt: skip
+    "AUD": 2,
+    "BRL": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "CNY": 2,
+    "CZK": 2,
+    "DKK": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "HKD": 2,
+    "HUF": 2,
+    "IDR": 2,
+    "INR": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "MXN": 2,
+    "MYR": 2,
+    "NOK": 2,
+    "NZD": 2,
+    "PHP": 2,
+    "PLN": 2,
+    "SEK": 2,
+    "SGD": 2,
+    "THB": 2,
+    "TRY": 2,
+    "TWD": 2,
+    "USD": 2,
+    "VND": 0,
+    "ZAR": 2,
+}
 
 _MONEY = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*([A-Z]{3})\s*")
 

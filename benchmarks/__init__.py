@@ -1,0 +1,1 @@
+"""Benchmarks, each side by side with its peer baseline in the same run (`make bench`)."""

@@ -1,0 +1,24 @@
+"""Run every benchmark: ``python -m benchmarks [scheduler|eventlog] [--quick]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from benchmarks import event_log, scheduler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("which", nargs="*", choices=["scheduler", "eventlog"], default=["scheduler", "eventlog"])
+    parser.add_argument("--quick", action="store_true", help="fewer instances, runs and events")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if "scheduler" in args.which:
+        scheduler.main(quick=args.quick)
+    if "eventlog" in args.which:
+        event_log.main(quick=args.quick)
+
+
+if __name__ == "__main__":
+    main()

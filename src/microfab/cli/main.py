@@ -1,0 +1,210 @@
+"""The ``microfab`` command: validate and apply manifests, place orders, run the network, read the log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from microfab.cli import render
+from microfab.control import operations
+from microfab.control.bootstrap import Services, bootstrap
+from microfab.domain.commands import PlaceOrder
+from microfab.domain.errors import DomainError
+from microfab.domain.quantities import Duration
+from microfab.manifests import ManifestErrors, load_resources
+from microfab.settings import Settings
+from microfab.store.base import ConcurrencyError, StoreUnavailableError
+
+app = typer.Typer(
+    help="microfab: run a network of lights-out, container-based micro-factories.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+get_app = typer.Typer(help="List sites, modules, products or orders.", no_args_is_help=True)
+order_app = typer.Typer(help="Place and inspect orders.", no_args_is_help=True)
+app.add_typer(get_app, name="get")
+app.add_typer(order_app, name="order")
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", envvar="MICROFAB_DB", help="Event log URL.", show_default=False)]
+DirArgument = Annotated[Path, typer.Argument(help="A folder of manifests (or one file).")]
+
+
+@contextmanager
+def _services(db: str | None, **overrides: object) -> Iterator[Services]:
+    """Open the store and turn every expected failure into one clear line and exit code 1."""
+    services: Services | None = None
+    try:
+        settings = replace(Settings.from_env(db), **overrides)  # type: ignore[arg-type]
+        services = bootstrap(settings)
+        yield services
+    except ManifestErrors as exc:
+        for error in exc.errors:
+            errors.print(f"[red]error[/]: {error}", highlight=False)
+        errors.print(f"{len(exc.errors)} error(s); nothing was applied.")
+        raise typer.Exit(1) from None
+    except (StoreUnavailableError, DomainError, ConcurrencyError, LookupError, ValueError) as exc:
+        errors.print(f"[red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        if services is not None:
+            services.close()
+
+
+@app.command()
+def validate(directory: DirArgument) -> None:
+    """Check a folder of manifests; list every error with file:line:field."""
+    with _services("memory://") as services:
+        plan = operations.plan_apply(services, load_resources(directory))
+        console.print(f"[green]valid[/]: {render.network_summary(plan.network)}")
+
+
+@app.command()
+def apply(
+    directory: DirArgument,
+    db: DbOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only.")] = False,
+) -> None:
+    """Show what will be created, changed and retired, then record it (re-applying is a no-op)."""
+    with _services(db) as services:
+        plan = operations.plan_apply(services, load_resources(directory))
+        render.apply_plan(console, plan)
+        if plan.empty or dry_run:
+            return
+        events = operations.apply_plan(services, plan)
+        console.print(f"[green]applied[/]: {len(events)} events recorded.")
+
+
+@get_app.command("sites")
+def get_sites(db: DbOption = None) -> None:
+    """Sites with their modules and capabilities."""
+    with _services(db) as services:
+        console.print(render.sites_table(services.state.network))
+
+
+@get_app.command("modules")
+def get_modules(db: DbOption = None) -> None:
+    """Modules with their type, site and state."""
+    with _services(db) as services:
+        console.print(render.modules_table(services.state.network, operations.module_states(services)))
+
+
+@get_app.command("products")
+def get_products(db: DbOption = None) -> None:
+    """Products with their options and list price."""
+    with _services(db) as services:
+        console.print(render.products_table(services.state.network))
+
+
+@get_app.command("orders")
+def get_orders(db: DbOption = None) -> None:
+    """Orders with status, site, price and due date."""
+    with _services(db) as services:
+        console.print(render.orders_table(services.state.orders.values()))
+
+
+@order_app.command("place")
+def order_place(
+    product: Annotated[str, typer.Option(help="Product name.")],
+    market: Annotated[str, typer.Option(help="Market name.")],
+    quantity: Annotated[int, typer.Option("--qty", min=1, help="Units.")] = 1,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="OPTION=VALUE, repeatable.")] = None,
+    customer: Annotated[str, typer.Option(help="Customer id.")] = "walk-in",
+    due: Annotated[datetime | None, typer.Option(help="Due date (ISO 8601 with offset).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Quote, allocate and record one order; nothing is written if any check fails."""
+    config = {}
+    for item in option or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            errors.print(f"[red]error[/]: --option expects OPTION=VALUE, got {item!r}")
+            raise typer.Exit(1)
+        config[name.strip()] = value.strip()
+    with _services(db) as services:
+        placement = operations.place(services, PlaceOrder(customer, product, config, quantity, market, due))
+        render.placement(console, placement)
+
+
+@order_app.command("show")
+def order_show(order_id: str, db: DbOption = None) -> None:
+    """One order with the passport of each unit."""
+    with _services(db) as services:
+        order = services.state.orders.get(order_id)
+        if order is None:
+            errors.print(f"[red]error[/]: no order {order_id!r}")
+            raise typer.Exit(1)
+        render.order_detail(console, order)
+
+
+@app.command()
+def run(
+    until: Annotated[str, typer.Option(help="How long to run, e.g. 8h, 7d.")] = "1d",
+    breakdowns: Annotated[bool, typer.Option(help="Simulate module breakdowns.")] = True,
+    db: DbOption = None,
+) -> None:
+    """Run the network on the in-process twin for a span of simulated time."""
+    span = _duration(until)
+    with _services(db) as services:
+        summary = asyncio.run(render.with_progress(console, services, span, breakdowns=breakdowns))
+        console.print(f"ran {span} of simulated time: {summary.events} driver events, {summary.schedules} schedules.")
+
+
+@app.command()
+def events(
+    stream: Annotated[str | None, typer.Option(help="Only streams starting with this.")] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", help="Only these event types.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (newest last).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Print the event log."""
+    with _services(db) as services:
+        rows = services.log.read_all(types=type_ or None, stream_prefix=stream)[-limit:]
+        if as_json:
+            for line in render.events_json(rows):
+                console.print_json(json.dumps(line)) if console.is_terminal else print(json.dumps(line))  # noqa: T201
+        else:
+            console.print(render.events_table(rows))
+
+
+@app.command()
+def kpi(db: DbOption = None) -> None:
+    """Delivery, OEE per site and per module, from the recorded events."""
+    with _services(db) as services:
+        render.report(console, operations.report(services))
+
+
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option(help="Orders to place over the first days.")] = 40,
+    days: Annotated[int, typer.Option(help="Simulated days to run.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of demand and of the twin.")] = 7,
+    directory: Annotated[Path, typer.Option("--network", help="Manifests to apply.")] = Path("examples/network"),
+    db: Annotated[str, typer.Option("--db", help="Event log URL (recreated).")] = "sqlite:///.microfab/demo.db",
+    out: Annotated[Path, typer.Option(help="HTML report.")] = Path(".microfab/report.html"),
+) -> None:
+    """Apply the example network, place orders in five markets, run a simulated week, report."""
+    operations.reset_store(db)
+    with _services(db, seed=seed, schedule_time_limit=0.25) as services:
+        report = asyncio.run(render.demo(console, services, directory, orders=orders, days=days))
+        written = operations.write_report(report, out)
+        console.print(f"HTML report with a Gantt chart of site [bold]{report.gantt_site}[/]: {written}")
+
+
+def _duration(text: str) -> Duration:
+    try:
+        return Duration.parse(text)
+    except ValueError as exc:
+        errors.print(f"[red]error[/]: --until: {exc}")
+        raise typer.Exit(1) from None

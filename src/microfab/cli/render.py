@@ -1,0 +1,308 @@
+"""Rich output of the CLI: tables, plans, progress bars. Formatting only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from microfab.control import operations
+from microfab.control.apply import Action, ApplyPlan
+from microfab.control.bootstrap import Services
+from microfab.control.controller import RunSummary
+from microfab.control.orders import Placement
+from microfab.domain.codec import encode
+from microfab.domain.network import Network
+from microfab.domain.orders import Order
+from microfab.domain.quantities import Duration
+from microfab.kpi.report import Report
+from microfab.store.base import RecordedEvent
+
+_SYMBOL = {Action.CREATE: "[green]+[/]", Action.CHANGE: "[yellow]~[/]", Action.DELETE: "[red]-[/]"}
+
+
+def network_summary(network: Network) -> str:
+    """One line: what the network holds."""
+    return (
+        f"network {network.name}: {len(network.sites)} sites, {len(network.markets)} markets, "
+        f"{len(network.lanes)} lanes, {len(network.module_types)} module types, "
+        f"{len(network.modules)} modules, {len(network.products)} products"
+    )
+
+
+def apply_plan(console: Console, plan: ApplyPlan) -> None:
+    """Print the plan like ``terraform plan``."""
+    for change in plan.changes:
+        console.print(f"  {_SYMBOL[change.action]} {change.kind}/{change.name}", highlight=False)
+    for name in plan.deployed:
+        console.print(f"  [green]deploy[/] module {name}", highlight=False)
+    for name, site in plan.retired:
+        console.print(f"  [red]retire[/] module {name} at {site}", highlight=False)
+    if plan.empty:
+        console.print(f"No changes: {plan.unchanged} resources up to date.")
+    else:
+        console.print(
+            f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.CHANGE)} to change, "
+            f"{plan.count(Action.DELETE)} to delete, {plan.unchanged} unchanged; "
+            f"{len(plan.deployed)} modules to deploy, {len(plan.retired)} to retire."
+        )
+
+
+def sites_table(network: Network) -> Table:
+    """Sites with modules, slots and capabilities."""
+    table = Table("site", "country", "region", "time zone", "currency", "modules", "slots", "capabilities")
+    for site in network.sites.values():
+        modules = network.modules_at(site.name)
+        used = sum(network.module_types[m.module_type].slots for m in modules)
+        table.add_row(
+            site.name,
+            site.country,
+            site.region,
+            site.timezone,
+            site.currency,
+            str(len(modules)),
+            f"{used}/{site.container_slots}",
+            ", ".join(sorted(network.capabilities_at(site.name))),
+        )
+    return table
+
+
+def modules_table(network: Network, states: Mapping[str, str]) -> Table:
+    """Modules with type, site and condition."""
+    table = Table("module", "type", "site", "capabilities", "state")
+    for module in sorted(network.modules.values(), key=lambda m: (m.site, m.name)):
+        module_type = network.module_types[module.module_type]
+        table.add_row(
+            module.name,
+            module.module_type,
+            module.site,
+            ", ".join(sorted(module_type.capabilities)),
+            states.get(module.name, "idle"),
+        )
+    return table
+
+
+def products_table(network: Network) -> Table:
+    """Products with options and list price."""
+    table = Table("product", "family", "list price", "options", "steps")
+    for product in network.products.values():
+        options = "; ".join(f"{o.name}: {'/'.join(c.value for c in o.choices)}" for o in product.options)
+        table.add_row(product.name, product.family, str(product.list_price), options, str(len(product.routing)))
+    return table
+
+
+def orders_table(orders: Iterable[Order]) -> Table:
+    """Orders with status, site, price, due and delivery."""
+    table = Table("order", "customer", "market", "product", "qty", "total", "site", "status", "due", "delivered")
+    for o in sorted(orders, key=lambda o: o.id):
+        table.add_row(
+            o.id,
+            o.customer,
+            o.market,
+            o.product,
+            str(o.quantity),
+            str(o.total),
+            o.site or "–",
+            o.status.value,
+            f"{o.due:%Y-%m-%d %H:%M}",
+            f"{o.delivered_at:%Y-%m-%d %H:%M}" if o.delivered_at else "–",
+        )
+    return table
+
+
+def placement(console: Console, placed: Placement) -> None:
+    """What an order placement decided, with every site considered."""
+    order = placed.order
+    console.print(
+        f"[green]placed[/] {order.id}: {order.quantity} × {order.product} {order.config} for market "
+        f"{order.market} — {placed.quote.unit_price} each, {order.total} total; due {order.due:%Y-%m-%d %H:%M %Z} "
+        f"(quoted lead time {placed.quoted_lead_time})",
+        highlight=False,
+    )
+    table = Table("site", "production", "freight", "total", "lane lead time", "why not")
+    for option in placed.allocation.options:
+        mark = " ✔" if option is placed.allocation.chosen else ""
+        table.add_row(
+            option.site + mark,
+            _s(option.production_cost),
+            _s(option.freight_cost),
+            _s(option.total_cost),
+            _s(option.lead_time),
+            option.reason or "",
+        )
+    console.print(table)
+
+
+def order_detail(console: Console, order: Order) -> None:
+    """An order and each unit's passport."""
+    console.print(orders_table([order]))
+    for unit in order.units.values():
+        table = Table(
+            "operation",
+            "step",
+            "capability",
+            "module",
+            "started",
+            "completed",
+            "attempts",
+            "good",
+            title=f"unit {unit.serial} — {unit.status.value}",
+        )
+        for e in unit.passport.values():
+            table.add_row(
+                e.operation_id,
+                e.step,
+                e.capability,
+                e.module or "–",
+                _t(e.started_at),
+                _t(e.completed_at),
+                str(e.attempts),
+                {True: "yes", False: "no", None: "–"}[e.good],
+            )
+        console.print(table)
+
+
+def events_table(rows: Sequence[RecordedEvent]) -> Table:
+    """Recorded events, oldest first."""
+    table = Table("#", "at", "stream", "v", "type", "data")
+    for r in rows:
+        _, data = encode(r.event)
+        data.pop("at", None)
+        text = ", ".join(f"{k}={v}" for k, v in data.items() if k != "spec")
+        table.add_row(str(r.position), f"{r.event.at:%Y-%m-%d %H:%M:%S}", r.stream, str(r.version), r.type, text[:100])
+    return table
+
+
+def events_json(rows: Sequence[RecordedEvent]) -> list[dict[str, Any]]:
+    """Recorded events as JSON-ready dicts."""
+    out = []
+    for r in rows:
+        type_name, data = encode(r.event)
+        out.append({"position": r.position, "stream": r.stream, "version": r.version, "type": type_name, "data": data})
+    return out
+
+
+async def with_progress(console: Console, services: Services, span: Duration, *, breakdowns: bool) -> RunSummary:
+    """Run the network with a progress bar over simulated time."""
+    start = services.now()
+    with _bar(console) as (progress, task):
+
+        def tick(at: datetime) -> None:
+            progress.update(task, completed=(at - start).total_seconds())
+
+        progress.update(task, total=span.seconds)
+        return await operations.run(services, span, breakdowns=breakdowns, progress=tick)
+
+
+async def demo(console: Console, services: Services, directory: Path, *, orders: int, days: int) -> Report:
+    """Run the demo with a progress bar and print its report."""
+    with _bar(console) as (progress, task):
+        origin: list[datetime] = []
+
+        def started(start: datetime, end: datetime) -> None:
+            origin.append(start)
+            progress.update(task, total=(end - start).total_seconds())
+
+        def tick(at: datetime) -> None:
+            progress.update(task, completed=(at - origin[0]).total_seconds())
+
+        result = await operations.demo(services, directory, orders=orders, days=days, progress=tick, on_start=started)
+    console.print(
+        f"applied {result.applied} events from {directory}; placed {result.summary.placed} orders "
+        f"({len(result.summary.rejected)} rejected); {result.summary.events} driver events; "
+        f"{result.summary.schedules} schedules solved."
+    )
+    report(console, result.report)
+    return result.report
+
+
+def report(console: Console, r: Report) -> None:
+    """Print delivery, sites and modules."""
+    d = r.delivery
+    console.print(
+        f"\n[bold]Delivery[/] {r.start:%Y-%m-%d %H:%M} → {r.end:%Y-%m-%d %H:%M} UTC: {d.orders} orders, "
+        f"{d.delivered} delivered, {d.on_time} on time ({_pct(d.on_time_rate)}), {d.shipped} in transit, "
+        f"{d.in_production} in production; lead time mean {_h(d.lead_time_mean_h)}, "
+        f"median {_h(d.lead_time_median_h)}, p90 {_h(d.lead_time_p90_h)}",
+        highlight=False,
+    )
+    markets = Table("market", "orders", "delivered", "on time", "lead time mean", "p90", title="by market")
+    for name, k in r.markets.items():
+        markets.add_row(
+            name, str(k.orders), str(k.delivered), str(k.on_time), _h(k.lead_time_mean_h), _h(k.lead_time_p90_h)
+        )
+    console.print(markets)
+    console.print(_kpi_table("site", r.sites, None, "sites — ISO 22400 OEE (PBT = calendar time)"))
+    console.print(_kpi_table("module", r.modules, r.site_of, "modules"))
+
+
+def _kpi_table(first: str, rows: Mapping[str, Any], site_of: Mapping[str, str] | None, title: str) -> Table:
+    headers = [
+        first,
+        *(["site"] if site_of else []),
+        "util.",
+        "avail.",
+        "effect.",
+        "quality",
+        "OEE",
+        "ops",
+        "scrap",
+        "faults",
+        "down h",
+    ]
+    table = Table(*headers, title=title)
+    for name, k in rows.items():
+        cells = [name, *([site_of[name]] if site_of else [])]
+        cells += [
+            _pct(k.utilisation),
+            _pct(k.availability),
+            _pct(k.effectiveness),
+            _pct(k.quality),
+            _pct(k.oee),
+            str(k.produced),
+            str(k.produced - k.good),
+            str(k.faults),
+            f"{k.adot / 3600:.1f}",
+        ]
+        table.add_row(*cells)
+    return table
+
+
+class _bar:  # noqa: N801 - used as a context manager function
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]simulating[/]"),
+            BarColumn(),
+            TextColumn("{task.percentage:>5.1f} %"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+
+    def __enter__(self) -> tuple[Progress, Any]:
+        self.progress.start()
+        return self.progress, self.progress.add_task("run", total=1)
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f} %"
+
+
+def _h(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1f} h"
+
+
+def _s(x: object) -> str:
+    return "–" if x is None else str(x)
+
+
+def _t(x: datetime | None) -> str:
+    return "–" if x is None else f"{x:%m-%d %H:%M:%S}"

@@ -1,0 +1,372 @@
+"""The network controller: the fast loop (dispatch) and the medium loop (re-schedule) of every site.
+
+Event driven: each thing a driver reports (an operation started or completed, a module
+faulted or was repaired, a shipment arrived) is recorded, then the controller decides
+what follows, records those decisions, and only then acts on the driver (outbox style).
+A controller that is killed and started again rebuilds from the log with `Controller.start`:
+work that was dispatched but not finished is dispatched again, shipments in transit are
+shipped again for their remaining time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from microfab.control.orders import Placement, place_order
+from microfab.control.state import State, module_stream, order_stream, site_stream
+from microfab.domain.commands import PlaceOrder
+from microfab.domain.errors import DomainError
+from microfab.domain.events import (
+    Event,
+    ModuleFaulted,
+    ModuleRepaired,
+    OperationCompleted,
+    OperationDispatched,
+    OperationStarted,
+    OrderDelivered,
+    OrderShipped,
+    ScheduleCreated,
+    UnitCompleted,
+)
+from microfab.domain.operations import Operation
+from microfab.domain.orders import Order, OrderStatus
+from microfab.domain.quantities import Duration
+from microfab.domain.schedules import Schedule
+from microfab.drivers.base import DispatchRequest, DriverEvent, ModuleDriver, ShipmentArrived
+from microfab.scheduling import problem_from_operations, solve, to_schedule, validate
+from microfab.settings import Settings
+from microfab.store.base import EventLog, StreamWrite
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[datetime], None]
+
+
+@dataclass(slots=True)
+class Track:
+    """Where one operation is: pending (not dispatched), dispatched or done."""
+
+    op: Operation
+    site: str
+    status: str = "pending"
+    module: str | None = None
+    attempts: int = 0
+    dispatched_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What one call of `Controller.run` did."""
+
+    started: datetime
+    ended: datetime
+    events: int = 0
+    placed: int = 0
+    rejected: list[str] = field(default_factory=list)
+    schedules: int = 0
+
+
+class Controller:
+    """Runs every site of the network against a `ModuleDriver`, recording every decision in the log."""
+
+    def __init__(self, *, state: State, log: EventLog, driver: ModuleDriver, settings: Settings) -> None:
+        self.state, self.log, self.driver, self.settings = state, log, driver, settings
+        self.tracks: dict[str, Track] = {}
+        self.sequence: dict[str, deque[str]] = defaultdict(deque)
+        self.busy: dict[str, str] = {}
+        self.down: set[str] = set()
+        self.schedules: dict[str, Schedule] = {}
+        self._versions: dict[str, int] = {}
+        self._expected: dict[str, int] = {}
+        self._pending: list[tuple[str, Event]] = []
+        self._actions: list[DispatchRequest | tuple[str, str, Duration]] = []
+        self._schedule_count = 0
+
+    # ------------------------------------------------------------------ start and run
+    async def start(self) -> None:
+        """Rebuild the work in progress from the state and schedule every site that has work."""
+        now = self.driver.now()
+        for order in self.state.orders.values():
+            self._track_order(order)
+        for track in self.tracks.values():
+            if track.status == "dispatched" and track.module is not None:
+                self._dispatch(track, track.module, now, rework=True)
+        for order in self.state.orders.values():
+            if order.status is OrderStatus.SHIPPED and order.eta is not None and order.lane is not None:
+                remaining = max(0, int((order.eta - now).total_seconds()))
+                self._actions.append((order.id, order.lane, Duration(remaining)))
+            elif order.status in (OrderStatus.ALLOCATED, OrderStatus.IN_PRODUCTION):
+                self._maybe_ship(order, now)
+        for site in sorted({t.site for t in self.tracks.values() if t.status == "pending"}):
+            self._reschedule(site, now)
+            self._dispatch_ready(site, now)
+        await self._commit()
+
+    async def run(
+        self, until: datetime, *, arrivals: Sequence[tuple[datetime, PlaceOrder]] = (), progress: Progress | None = None
+    ) -> RunSummary:
+        """Run until *until* (simulated or real time), placing *arrivals* at their times."""
+        summary = RunSummary(started=self.driver.now(), ended=until)
+        waiting = deque(sorted(arrivals, key=lambda a: a[0]))
+        while True:
+            horizon = min(until, waiting[0][0]) if waiting else until
+            event = await self.driver.next_event(horizon)
+            if event is not None:
+                await self.handle(event)
+                summary.events += 1
+                if progress is not None:
+                    progress(event.at)
+                continue
+            if waiting and waiting[0][0] <= until:
+                at, cmd = waiting.popleft()
+                try:
+                    await self.place(cmd, at)
+                    summary.placed += 1
+                except DomainError as exc:
+                    summary.rejected.append(f"{cmd.customer}/{cmd.product}/{cmd.market}: {exc}")
+                    log.warning("order rejected: %s", exc)
+                continue
+            break
+        if progress is not None:
+            progress(until)
+        summary.schedules = self._schedule_count
+        return summary
+
+    async def place(self, cmd: PlaceOrder, at: datetime) -> Placement:
+        """Place an order now and fold its operations into its site's schedule."""
+        placement = place_order(cmd, state=self.state, log=self.log, at=at)
+        self._track_order(placement.order)
+        assert placement.order.site is not None
+        self._reschedule(placement.order.site, at)
+        self._dispatch_ready(placement.order.site, at)
+        await self._commit()
+        return placement
+
+    # ------------------------------------------------------------------ the fast loop
+    async def handle(self, event: DriverEvent) -> None:
+        """Record what a driver reported, decide what follows, record it, act."""
+        if isinstance(event, OperationStarted):
+            self._emit(order_stream(event.order_id), event)
+        elif isinstance(event, OperationCompleted):
+            self._completed(event)
+        elif isinstance(event, ModuleFaulted):
+            self._emit(module_stream(event.module), event)
+            self.down.add(event.module)
+            site = self._site_of(event.module)
+            if self.sequence[event.module]:
+                self._reschedule(site, event.at)
+        elif isinstance(event, ModuleRepaired):
+            self._emit(module_stream(event.module), event)
+            self.down.discard(event.module)
+        elif isinstance(event, ShipmentArrived):
+            order = self.state.orders[event.order_id]
+            self._emit(order_stream(order.id), OrderDelivered(event.at, order.id, on_time=event.at <= order.due))
+        module = getattr(event, "module", None)
+        if module is not None:
+            self._dispatch_ready(self._site_of(module), event.at)
+        await self._commit()
+
+    def _completed(self, event: OperationCompleted) -> None:
+        self._emit(order_stream(event.order_id), event)
+        self.busy.pop(event.module, None)
+        track = self.tracks[event.operation_id]
+        if not event.good:
+            # Rework at once on the same module; repeated failures are the escalation issue's.
+            log.info("operation %s failed inspection (attempt %d): rework", event.operation_id, event.attempt)
+            self._dispatch(track, event.module, event.at, rework=True)
+            return
+        track.status = "done"
+        order = self.state.orders[event.order_id]
+        if order.units[event.serial].complete:
+            self._emit(order_stream(order.id), UnitCompleted(event.at, order.id, event.serial))
+            self._maybe_ship(order, event.at)
+
+    def _maybe_ship(self, order: Order, now: datetime) -> None:
+        if order.units and all(unit.complete for unit in order.units.values()) and order.lane is not None:
+            lane = self.state.network.lanes[order.lane]
+            eta = now + lane.lead_time.to_timedelta()
+            self._emit(order_stream(order.id), OrderShipped(now, order.id, lane.name, eta))
+            self._actions.append((order.id, lane.name, lane.lead_time))
+
+    def _dispatch_ready(self, site: str, now: datetime) -> None:
+        """Give each idle, healthy module of *site* its next operation once the predecessors are done."""
+        for module in self.state.network.modules_at(site):
+            name = module.name
+            queue = self.sequence[name]
+            if name in self.busy or name in self.down or not queue:
+                continue
+            track = self.tracks[queue[0]]
+            if all(self.tracks[p].status == "done" for p in track.op.predecessors if p in self.tracks):
+                queue.popleft()
+                self._dispatch(track, name, now, rework=False)
+
+    def _dispatch(self, track: Track, module: str, now: datetime, *, rework: bool) -> None:
+        track.status, track.module, track.dispatched_at = "dispatched", module, now
+        track.attempts += 1
+        self.busy[module] = track.op.id
+        self._emit(order_stream(track.op.order_id), OperationDispatched(now, track.op.order_id, track.op.id, module))
+        module_type = self.state.network.module_types[self.state.network.modules[module].module_type]
+        self._actions.append(
+            DispatchRequest(
+                track.op.id,
+                track.op.order_id,
+                track.op.serial,
+                module,
+                track.op.family,
+                module_type.processing_time(track.op.standard),
+                track.attempts,
+                rework,
+            )
+        )
+
+    # ------------------------------------------------------------------ the medium loop
+    def _reschedule(self, site: str, now: datetime) -> None:
+        """Re-optimise every not-yet-dispatched operation of *site*; what has started stays."""
+        network = self.state.network
+        pending = [t for t in self.tracks.values() if t.site == site and t.status == "pending"]
+        if not pending:
+            return
+        ids = {t.op.id for t in pending}
+        operations = [self._ready_version(t, ids, now) for t in pending]
+        modules = network.modules_at(site)
+        busy_until = {m.name: self._free_at(m.name, now) for m in modules if m.name in self.busy or m.name in self.down}
+        problem = problem_from_operations(operations, modules, network.module_types, origin=now, busy_until=busy_until)
+        result = solve(
+            problem,
+            time_limit=self.settings.schedule_time_limit,
+            workers=self.settings.solver_workers,
+            seed=self.settings.seed,
+        )
+        violations = validate(problem, result.placements)
+        if violations:
+            raise DomainError(f"schedule for {site} failed validation: {'; '.join(violations[:5])}")
+        schedule = to_schedule(result, site=site, origin=now, created_at=now)
+        self.schedules[site] = schedule
+        self._schedule_count += 1
+        for module in modules:
+            self.sequence[module.name] = deque(o.operation_id for o in schedule.for_module(module.name))
+        self._emit(
+            site_stream(site),
+            ScheduleCreated(
+                now,
+                site,
+                result.status.value,
+                result.objective or 0,
+                result.lower_bound or 0,
+                round(result.runtime * 1000),
+                schedule.operations,
+            ),
+        )
+        log.info(
+            "scheduled %d operations at %s: %s, makespan %ss", len(pending), site, result.status.value, result.objective
+        )
+
+    def _ready_version(self, track: Track, pending: set[str], now: datetime) -> Operation:
+        """The operation as the scheduler sees it: pending predecessors only, released when the rest is done."""
+        op = track.op
+        release = now
+        for pred in op.predecessors:
+            other = self.tracks.get(pred)
+            if other is not None and other.status == "dispatched" and other.module is not None:
+                release = max(release, self._free_at(other.module, now))
+        predecessors = tuple(p for p in op.predecessors if p in pending)
+        return Operation(
+            op.id,
+            op.order_id,
+            op.serial,
+            op.index,
+            op.step,
+            op.capability,
+            op.standard,
+            op.family,
+            predecessors,
+            release,
+            op.due,
+        )
+
+    def _free_at(self, module: str, now: datetime) -> datetime:
+        """Estimated time *module* is free: after its current work, and after repair (mean) when down."""
+        network = self.state.network
+        module_type = network.module_types[network.modules[module].module_type]
+        free = now
+        current = self.busy.get(module)
+        if current is not None:
+            track = self.tracks[current]
+            assert track.dispatched_at is not None
+            work = module_type.processing_time(track.op.standard) + module_type.setup_time
+            free = max(free, track.dispatched_at + work.to_timedelta())
+        if module in self.down:
+            free = max(free, now + module_type.mttr.to_timedelta())
+        return free
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _track_order(self, order: Order) -> None:
+        if order.site is None:
+            return
+        family = self.state.network.product(order.product).family
+        for serial, unit in order.units.items():
+            for entry in unit.passport.values():
+                index = int(entry.operation_id.rsplit("#", 1)[1])
+                predecessors = (f"{serial}#{index - 1:02d}",) if index else ()
+                op = Operation(
+                    entry.operation_id,
+                    order.id,
+                    serial,
+                    index,
+                    entry.step,
+                    entry.capability,
+                    entry.standard,
+                    family,
+                    predecessors,
+                    order.placed_at,
+                    order.due,
+                )
+                track = Track(op, order.site, attempts=entry.attempts)
+                if entry.good:
+                    track.status = "done"
+                elif entry.dispatched_at is not None:
+                    track.status, track.module, track.dispatched_at = "dispatched", entry.module, entry.dispatched_at
+                self.tracks[op.id] = track
+
+    def _site_of(self, module: str) -> str:
+        return self.state.network.modules[module].site
+
+    def _emit(self, stream: str, event: Event) -> None:
+        if stream not in self._expected:
+            self._expected[stream] = self._version(stream)
+        self._pending.append((stream, event))
+        self.state.apply_event(stream, event)
+        if not stream.startswith("order-"):
+            self._versions[stream] = self._version(stream) + 1
+
+    def _version(self, stream: str) -> int:
+        if stream.startswith("order-"):
+            return self.state.orders[stream.removeprefix("order-")].version
+        if stream not in self._versions:
+            self._versions[stream] = self.log.stream_version(stream)
+        return self._versions[stream]
+
+    async def _commit(self) -> None:
+        """Append the decisions taken, in one transaction, then act on the driver."""
+        if self._pending:
+            grouped: dict[str, list[Event]] = {}
+            for stream, event in self._pending:
+                grouped.setdefault(stream, []).append(event)
+            self.log.append_batch([StreamWrite(s, evs, self._expected[s]) for s, evs in grouped.items()])
+            self._pending.clear()
+            self._expected.clear()
+        actions, self._actions = self._actions, []
+        for action in actions:
+            if isinstance(action, DispatchRequest):
+                await self.driver.dispatch(action)
+            else:
+                await self.driver.ship(*action)
+
+
+def horizon(start: datetime, span: Duration) -> datetime:
+    """*start* plus *span*."""
+    return start + timedelta(seconds=span.seconds)

@@ -1,0 +1,141 @@
+"""Use cases the CLI and the API call: apply, place, run, report, demo. Thin wrappers over the controllers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from microfab.control.apply import ApplyPlan, plan, record
+from microfab.control.bootstrap import Services, sim_controller
+from microfab.control.controller import Controller, RunSummary, horizon
+from microfab.control.orders import Placement, place_order
+from microfab.control.scenarios import random_orders
+from microfab.domain.commands import PlaceOrder
+from microfab.domain.events import Event, ModuleFaulted, ModuleRepaired, OperationCompleted, OperationStarted
+from microfab.domain.quantities import Duration
+from microfab.kpi.report import Report, build_report
+from microfab.manifests import Resource, load_resources
+from microfab.report import write_html
+from microfab.store import open_event_log
+
+Progress = Callable[[datetime], None]
+
+
+def plan_apply(services: Services, resources: Sequence[Resource]) -> ApplyPlan:
+    """Validate the declared resources and diff them against the log."""
+    return plan(resources, services.state)
+
+
+def apply_plan(services: Services, applied: ApplyPlan) -> list[Event]:
+    """Record the plan's changes at network time and fold them into the state."""
+    events = record(applied, services.log, services.now())
+    for event in events:
+        services.state.apply_event("network", event)
+    return events
+
+
+def place(services: Services, cmd: PlaceOrder) -> Placement:
+    """Place one order at network time (it is scheduled when the network next runs)."""
+    return place_order(cmd, state=services.state, log=services.log, at=services.now())
+
+
+async def run(
+    services: Services,
+    span: Duration,
+    *,
+    breakdowns: bool = True,
+    arrivals: Sequence[tuple[datetime, PlaceOrder]] = (),
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Run every site on the in-process twin for *span* from network time."""
+    controller = sim_controller(services, breakdowns=breakdowns)
+    start = controller.driver.now()
+    await controller.start()
+    return await controller.run(horizon(start, span), arrivals=arrivals, progress=progress)
+
+
+def module_states(services: Services) -> dict[str, str]:
+    """Each module's last known condition from the log: ``idle``, ``execute`` or ``down``."""
+    states = dict.fromkeys(services.state.network.modules, "idle")
+    for recorded in services.log.read_all(
+        types=["OperationStarted", "OperationCompleted", "ModuleFaulted", "ModuleRepaired"]
+    ):
+        event = recorded.event
+        module = getattr(event, "module", "")
+        if module not in states:
+            continue
+        if isinstance(event, ModuleFaulted):
+            states[module] = "down"
+        elif isinstance(event, ModuleRepaired | OperationCompleted):
+            states[module] = "idle"
+        elif isinstance(event, OperationStarted):
+            states[module] = "execute"
+    return states
+
+
+def report(services: Services, *, start: datetime | None = None, end: datetime | None = None) -> Report:
+    """The report over the production window: from the first order placed to the last event."""
+    events = [r.event for r in services.log.read_all()]
+    placed = [e.at for e in events if type(e).__name__ == "OrderPlaced"]
+    first = start or (min(placed) if placed else services.now())
+    last = end or services.now()
+    return build_report(services.state.network, services.state.orders.values(), events, start=first, end=last)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    """What the demo did and the report it produced."""
+
+    applied: int
+    summary: RunSummary
+    report: Report
+
+
+async def demo(
+    services: Services,
+    directory: Path,
+    *,
+    orders: int,
+    days: int,
+    progress: Progress | None = None,
+    on_start: Callable[[datetime, datetime], None] | None = None,
+) -> DemoResult:
+    """Apply *directory*, place *orders* over the first days across every market, run *days*, report."""
+    applied = apply_plan(services, plan_apply(services, load_resources(directory)))
+    start = services.now()
+    arrivals = random_orders(
+        services.state.network,
+        count=orders,
+        start=start,
+        spread=Duration.of(days=max(1, days * 4 // 7)).to_timedelta(),
+        seed=services.settings.seed,
+    )
+    end = horizon(start, Duration.of(days=days))
+    if on_start is not None:
+        on_start(start, end)
+    controller: Controller = sim_controller(services)
+    await controller.start()
+    summary = await controller.run(end, arrivals=arrivals, progress=progress)
+    return DemoResult(len(applied), summary, report(services, start=start, end=end))
+
+
+def write_report(result: DemoResult | Report, path: Path) -> Path:
+    """Write the HTML report."""
+    return write_html(result.report if isinstance(result, DemoResult) else result, path)
+
+
+def reset_store(url: str) -> None:
+    """Start the demo on an empty log: delete an SQLite file; refuse anything else that is not empty."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return
+    log = open_event_log(url)
+    try:
+        if log.read_all(limit=1):
+            raise ValueError(f"--db {url}: the demo needs an empty event log")
+    finally:
+        log.close()

@@ -1,0 +1,116 @@
+"""Placing an order: check, quote, allocate, expand the routing, record — all or nothing."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from microfab.commerce import Quote, quote
+from microfab.control.state import State, order_stream
+from microfab.domain.commands import PlaceOrder
+from microfab.domain.errors import DomainError
+from microfab.domain.events import Event, OperationReleased, OrderAllocated, OrderPlaced
+from microfab.domain.operations import operation_id
+from microfab.domain.orders import Order
+from microfab.domain.quantities import Duration
+from microfab.planning import Allocation, allocate
+from microfab.store.base import ConcurrencyError, EventLog
+
+_DAY = 86400
+_ID_RETRIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """What placing an order decided: the quote, the site, the due date, the recorded order."""
+
+    order: Order
+    quote: Quote
+    allocation: Allocation
+    quoted_lead_time: Duration
+
+
+def quoted_lead_time(work: Duration, lane_lead_time: Duration) -> Duration:
+    """Promise to the customer: whole production days (the work plus a day of queueing) plus the lane.
+
+    A deliberately simple policy; the localization issue quotes in business days per market.
+    """
+    production_days = math.ceil((work.seconds + _DAY) / _DAY)
+    return Duration(production_days * _DAY) + lane_lead_time
+
+
+def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -> Placement:
+    """Place *cmd* at time *at*; nothing is written unless every check passes.
+
+    Raises
+    ------
+    UnknownReferenceError
+        Unknown product or market.
+    InvalidConfigurationError
+        An option or value the product does not offer.
+    NoEligibleSiteError
+        No site has every capability and an open lane to the market.
+    """
+    network = state.network
+    product = network.product(cmd.product)
+    market = network.market(cmd.market)
+    priced = quote(product, cmd.config, cmd.quantity, market, network.fx)
+    allocation = allocate(network, cmd.product, priced.config, cmd.quantity, cmd.market)
+    chosen = allocation.chosen
+    assert chosen.lane is not None and chosen.work is not None and chosen.lead_time is not None
+    assert chosen.production_cost is not None and chosen.freight_cost is not None
+    promise = quoted_lead_time(chosen.work, chosen.lead_time)
+    due = cmd.due or at + timedelta(seconds=promise.seconds)
+    steps = product.routing_for(priced.config)
+    for attempt in range(_ID_RETRIES):
+        order_id = cmd.order_id or _next_id(state, attempt)
+        serials = tuple(f"{order_id}-{i:03d}" for i in range(1, cmd.quantity + 1))
+        events: list[Event] = [
+            OrderPlaced(
+                at,
+                order_id,
+                cmd.customer,
+                product.name,
+                priced.config,
+                cmd.quantity,
+                market.name,
+                due,
+                priced.unit_price,
+                priced.total,
+                priced.fx_rate,
+            ),
+            OrderAllocated(
+                at, order_id, chosen.site, chosen.lane, chosen.production_cost, chosen.freight_cost, serials
+            ),
+        ]
+        for serial in serials:
+            for index, step in enumerate(steps):
+                predecessors = (operation_id(serial, index - 1),) if index else ()
+                events.append(
+                    OperationReleased(
+                        at,
+                        order_id,
+                        operation_id(serial, index),
+                        serial,
+                        index,
+                        step.name,
+                        step.capability,
+                        step.duration,
+                        predecessors,
+                    )
+                )
+        try:
+            log.append(order_stream(order_id), events, expected_version=0)
+        except ConcurrencyError:
+            if cmd.order_id is not None:
+                raise DomainError(f"order {cmd.order_id!r} exists already") from None
+            continue
+        for event in events:
+            state.apply_event(order_stream(order_id), event)
+        return Placement(state.orders[order_id], priced, allocation, promise)
+    raise DomainError("could not allocate an order id: too many concurrent placements")  # pragma: no cover
+
+
+def _next_id(state: State, attempt: int) -> str:
+    return f"ord-{len(state.orders) + 1 + attempt:05d}"

@@ -1,0 +1,81 @@
+"""Render the run report as one self-contained HTML file (inline CSS and SVG, no external assets)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from microfab.kpi.report import GanttBar, Report
+
+_ROW, _LABEL, _WIDTH = 22, 150, 1100
+_COLOURS = {"run": "#2f7ed8", "setup": "#f0ad4e", "down": "#d9534f", "scrap": "#8e44ad"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Rect:
+    x: float
+    y: float
+    w: float
+    colour: str
+    title: str
+
+
+def render_html(report: Report) -> str:
+    """The report as an HTML document."""
+    env = Environment(loader=PackageLoader("microfab.report", "templates"), autoescape=select_autoescape(["html"]))
+    modules = sorted({name for name, site in report.site_of.items() if site == report.gantt_site})
+    return env.get_template("report.html.j2").render(
+        r=report,
+        pct=lambda x: f"{100 * x:.1f} %",
+        hours=lambda s: f"{s / 3600:.1f}",
+        gantt_modules=modules,
+        rects=_rects(report, modules),
+        days=_day_ticks(report),
+        row=_ROW,
+        label=_LABEL,
+        width=_WIDTH,
+        colours=_COLOURS,
+    )
+
+
+def write_html(report: Report, path: Path) -> Path:
+    """Write the report to *path* atomically (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".html")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(render_html(report))
+    Path(tmp).replace(path)
+    return path
+
+
+def _x(report: Report, when: float) -> float:
+    span = max(1.0, (report.end - report.start).total_seconds())
+    return _LABEL + (_WIDTH - _LABEL) * min(max(when, 0.0), span) / span
+
+
+def _rects(report: Report, modules: list[str]) -> list[_Rect]:
+    rows = {name: i for i, name in enumerate(modules)}
+    rects = []
+    for bar in report.gantt:
+        x0 = _x(report, (bar.start - report.start).total_seconds())
+        x1 = _x(report, (bar.end - report.start).total_seconds())
+        rects.append(_Rect(x0, rows[bar.module] * _ROW + 4, max(x1 - x0, 0.8), _COLOURS[bar.kind], _title(bar)))
+    return rects
+
+
+def _title(bar: GanttBar) -> str:
+    span = f"{bar.start:%a %H:%M}–{bar.end:%a %H:%M}"
+    return f"{bar.label} ({bar.order_id}) {span}" if bar.order_id else f"{bar.label} {span}"
+
+
+def _day_ticks(report: Report) -> list[tuple[float, str]]:
+    ticks, day = [], 0
+    span = (report.end - report.start).total_seconds()
+    while day * 86400 <= span:
+        ticks.append((_x(report, day * 86400), f"day {day}"))
+        day += 1
+    return ticks

@@ -1,0 +1,28 @@
+"""Settings, read once from the environment by the composition root (nothing connects at import)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DB = "sqlite:///.microfab/microfab.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where the event log lives and how the engines are tuned."""
+
+    db: str = DEFAULT_DB
+    schedule_time_limit: float = 2.0
+    solver_workers: int = 2
+    seed: int = 0
+
+    @classmethod
+    def from_env(cls, db: str | None = None) -> Settings:
+        """Build settings from ``MICROFAB_*`` environment variables; an explicit *db* wins."""
+        return cls(
+            db=db or os.environ.get("MICROFAB_DB", DEFAULT_DB),
+            schedule_time_limit=float(os.environ.get("MICROFAB_SCHEDULE_TIME_LIMIT", "2.0")),
+            solver_workers=int(os.environ.get("MICROFAB_SOLVER_WORKERS", "2")),
+            seed=int(os.environ.get("MICROFAB_SEED", "0")),
+        )

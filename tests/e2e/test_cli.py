@@ -1,0 +1,109 @@
+"""The CLI: validate, apply (plan, no-op re-apply), bad input that writes nothing, an unreachable store."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from tests.e2e.conftest import EXAMPLE, ROOT
+from typer.testing import CliRunner
+
+from microfab.cli.main import app
+from microfab.store import open_event_log
+
+pytestmark = pytest.mark.e2e
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output + (result.stderr if result.stderr_bytes is not None else "")
+
+
+def test_validate_example_network() -> None:
+    code, out = invoke("validate", str(EXAMPLE))
+    assert code == 0, out
+    assert "valid" in out
+
+
+def test_validate_reports_every_seeded_mistake_with_file_and_line() -> None:
+    code, out = invoke("validate", str(ROOT / "tests" / "data" / "bad_network"))
+    assert code == 1
+    located = re.findall(r"^error: \S+\.ya?ml:\d+:\d+: ", out, flags=re.MULTILINE)
+    assert len(located) == 5, out
+    assert "5 error(s)" in out
+
+
+def test_apply_twice_is_a_no_op_the_second_time(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    code, out = invoke("apply", str(EXAMPLE), "--db", db)
+    assert code == 0, out
+    assert "Plan:" in out
+    assert "applied" in out
+    log = open_event_log(db)
+    count = len(log.read_all())
+    log.close()
+    code, out = invoke("apply", str(EXAMPLE), "--db", db)
+    assert code == 0, out
+    assert "No changes" in out
+    log = open_event_log(db)
+    assert len(log.read_all()) == count
+    log.close()
+
+
+def test_invalid_folder_applies_nothing(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    code, _ = invoke("apply", str(ROOT / "tests" / "data" / "bad_network"), "--db", db)
+    assert code == 1
+    log = open_event_log(db)
+    assert log.read_all() == []
+    log.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--product", "flux-capacitor", "--market", "us"], "unknown product"),
+        (["--product", "laptop-stand", "--market", "us", "-o", "finish=gold"], "not offered"),
+        (["--product", "laptop-stand", "--market", "us", "-o", "colour=red"], "no option"),
+        (["--product", "laptop-stand", "--market", "atlantis"], "unknown market"),
+    ],
+)
+def test_bad_orders_write_no_event(tmp_path: Path, args: list[str], message: str) -> None:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    assert invoke("apply", str(EXAMPLE), "--db", db)[0] == 0
+    log = open_event_log(db)
+    before = len(log.read_all())
+    log.close()
+    code, out = invoke("order", "place", *args, "--db", db)
+    assert code == 1
+    assert message in out
+    log = open_event_log(db)
+    assert len(log.read_all()) == before
+    log.close()
+
+
+def test_order_place_run_and_report(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    assert invoke("apply", str(EXAMPLE), "--db", db)[0] == 0
+    code, out = invoke("order", "place", "--product", "laptop-stand", "--market", "de", "--qty", "2", "--db", db)
+    assert code == 0, out
+    assert "EUR" in out
+    code, out = invoke("run", "--until", "4d", "--db", db)
+    assert code == 0, out
+    code, out = invoke("get", "orders", "--db", db)
+    assert "delivered" in out
+    code, out = invoke("kpi", "--db", db)
+    assert code == 0
+    assert "OEE" in out
+    code, out = invoke("events", "--stream", "order-", "--limit", "5", "--db", db)
+    assert code == 0
+    assert "OrderDelivered" in out
+
+
+def test_unreachable_store_is_one_clear_line() -> None:
+    code, out = invoke("get", "sites", "--db", "postgresql+psycopg://u:secret@127.0.0.1:1/nowhere")
+    assert code == 1
+    assert "secret" not in out
+    assert len([line for line in out.splitlines() if line.strip()]) == 1, out
