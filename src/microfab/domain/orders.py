@@ -106,6 +106,8 @@ class Order:
     @classmethod
     def replay(cls, events: list[Event]) -> Order:
         """Rebuild an order from its stream (first event must be `OrderPlaced`)."""
+        if not events:
+            raise DomainError("an order stream needs at least its OrderPlaced event")
         first = events[0]
         if not isinstance(first, OrderPlaced):
             raise DomainError(f"an order stream starts with OrderPlaced, not {type(first).__name__}")

@@ -41,8 +41,12 @@ class Duration:
         compact = str(text).strip().replace(" ", "")
         if not compact or not _DURATION_WHOLE.fullmatch(compact):
             raise ValueError(f"expected a duration like '90s', '15m', '1h30m', '2d', got {text!r}")
+        parts = _DURATION_PART.findall(compact)
+        units = [unit for _, unit in parts]
+        if len(set(units)) != len(units) or units != sorted(units, key=list(_DURATION_UNITS).index, reverse=True):
+            raise ValueError(f"expected each unit once, largest first (like '1d2h30m'), got {text!r}")
         total = Decimal(0)
-        for number, unit in _DURATION_PART.findall(compact):
+        for number, unit in parts:
             total += Decimal(number) * _DURATION_UNITS[unit]
         if total != total.to_integral_value():
             raise ValueError(f"expected whole seconds, {text!r} is {total} s")

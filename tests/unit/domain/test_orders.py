@@ -153,3 +153,8 @@ def test_unrelated_events_only_count_as_versions() -> None:
 def test_a_stream_must_start_with_order_placed() -> None:
     with pytest.raises(DomainError, match="starts with OrderPlaced, not OrderAllocated"):
         Order.replay([ALLOCATED, PLACED])
+
+
+def test_replay_of_an_empty_stream_is_a_domain_error() -> None:
+    with pytest.raises(DomainError, match="OrderPlaced"):
+        Order.replay([])

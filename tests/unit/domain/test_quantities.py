@@ -197,3 +197,9 @@ def test_mass_arithmetic_and_str() -> None:
         Mass(1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="kg"):
         Mass(Decimal(-1))
+
+
+@pytest.mark.parametrize("text", ["1h1h", "30m2h", "5s1m"])
+def test_duration_units_appear_once_largest_first(text: str) -> None:
+    with pytest.raises(ValueError, match="largest first"):
+        Duration.parse(text)
