@@ -199,7 +199,9 @@ async def with_progress(console: Console, services: Services, span: Duration, *,
         return await operations.run(services, span, breakdowns=breakdowns, progress=tick)
 
 
-async def demo(console: Console, services: Services, directory: Path, *, orders: int, days: int) -> Report:
+async def demo(
+    console: Console, services: Services, directory: Path, *, orders: int, days: int, max_quantity: int
+) -> Report:
     """Run the demo with a progress bar and print its report."""
     with _bar(console) as (progress, task):
         origin: list[datetime] = []
@@ -211,18 +213,20 @@ async def demo(console: Console, services: Services, directory: Path, *, orders:
         def tick(at: datetime) -> None:
             progress.update(task, completed=(at - origin[0]).total_seconds())
 
-        result = await operations.demo(services, directory, orders=orders, days=days, progress=tick, on_start=started)
+        result = await operations.demo(
+            services, directory, orders=orders, days=days, max_quantity=max_quantity, progress=tick, on_start=started
+        )
     console.print(
         f"applied {result.applied} events from {directory}; placed {result.summary.placed} orders "
         f"({len(result.summary.rejected)} rejected); {result.summary.events} driver events; "
         f"{result.summary.schedules} schedules solved."
     )
-    report(console, result.report)
+    report(console, result.report, modules=False)
     return result.report
 
 
-def report(console: Console, r: Report) -> None:
-    """Print delivery, sites and modules."""
+def report(console: Console, r: Report, *, modules: bool = True) -> None:
+    """Print delivery, sites and (optionally) modules."""
     d = r.delivery
     console.print(
         f"\n[bold]Delivery[/] {r.start:%Y-%m-%d %H:%M} → {r.end:%Y-%m-%d %H:%M} UTC: {d.orders} orders, "
@@ -238,7 +242,8 @@ def report(console: Console, r: Report) -> None:
         )
     console.print(markets)
     console.print(_kpi_table("site", r.sites, None, "sites — ISO 22400 OEE (PBT = calendar time)"))
-    console.print(_kpi_table("module", r.modules, r.site_of, "modules"))
+    if modules:
+        console.print(_kpi_table("module", r.modules, r.site_of, "modules"))
 
 
 def _kpi_table(first: str, rows: Mapping[str, Any], site_of: Mapping[str, str] | None, title: str) -> Table:

@@ -99,6 +99,7 @@ async def demo(
     *,
     orders: int,
     days: int,
+    max_quantity: int = 6,
     progress: Progress | None = None,
     on_start: Callable[[datetime, datetime], None] | None = None,
 ) -> DemoResult:
@@ -111,6 +112,7 @@ async def demo(
         start=start,
         spread=Duration.of(days=max(1, days * 4 // 7)).to_timedelta(),
         seed=services.settings.seed,
+        max_quantity=max_quantity,
     )
     end = horizon(start, Duration.of(days=days))
     if on_start is not None:
