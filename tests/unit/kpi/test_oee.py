@@ -57,7 +57,11 @@ def test_window_clips_and_open_faults_count_to_the_end() -> None:
 
 
 def test_sites_are_ratios_of_sums() -> None:
-    events = [*run("A", 0, 60), OperationStarted(at(0), "o1", "B", "s1", "m2", Duration(0)), OperationCompleted(at(30), "o1", "B", "s1", "m2", True, Duration(900), 1)]
+    events = [
+        *run("A", 0, 60),
+        OperationStarted(at(0), "o1", "B", "s1", "m2", Duration(0)),
+        OperationCompleted(at(30), "o1", "B", "s1", "m2", True, Duration(900), 1),
+    ]
     per_module = module_kpis(events, ["m1", "m2"], T0, at(60))
     site = site_kpis(per_module, {"m1": "ohio", "m2": "ohio"})["ohio"]
     assert site.apt == 5400
