@@ -1,0 +1,327 @@
+"""Build the domain `Network` from resources: validate specs, check references, map to dataclasses.
+
+Every problem is collected first and raised together as one `ManifestErrors`, sorted by file
+then line. A ``ValueError`` from a domain ``__post_init__`` is reported at the field its message
+names, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any, Final, TypeVar
+
+from pydantic.alias_generators import to_camel
+
+from microfab.domain.errors import NoFxRateError
+from microfab.domain.modules import Module, ModuleType
+from microfab.domain.network import FxRate, Lane, Market, Network, RateTable, Site
+from microfab.domain.products import BomLine, Choice, Condition, Option, ProductTemplate, RoutingStep
+from microfab.manifests.errors import FieldPath, ManifestError, ManifestErrors
+from microfab.manifests.references import Catalog, catalog_of, check_references
+from microfab.manifests.resources import Resource
+from microfab.manifests.schema import (
+    LaneSpec,
+    MarketSpec,
+    ModuleSpec,
+    ModuleTypeSpec,
+    NetworkSpec,
+    OptionSpec,
+    ProductSpec,
+    RoutingStepSpec,
+    SiteSpec,
+    SpecModel,
+)
+from microfab.manifests.validation import SPEC, Report, validate_spec
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_S = TypeVar("_S", bound=SpecModel)
+_DOMAIN_FIELD: Final = re.compile(r"([a-z][a-z_]*): (.+)", re.DOTALL)
+_DOMAIN_ALIASES: Final = {"yield_rate": "yield", "module_type": "type"}
+
+
+def build_network(resources: Sequence[Resource]) -> Network:
+    """Validate *resources* and build the domain `Network`.
+
+    Parameters
+    ----------
+    resources
+        Resources from `~microfab.manifests.load_resources` or rebuilt from the event log; for the
+        latter errors point at each resource's ``file`` and ``line``, having no per-field positions.
+
+    Returns
+    -------
+    Network
+        The declared network; ``Module`` documents with ``replicas: N`` become modules ``<name>-1..N``.
+
+    Raises
+    ------
+    ManifestErrors
+        Every problem: spec shapes and values, duplicates, dangling references, slots, FX rates.
+    """
+    return assemble(resources)
+
+
+def assemble(
+    resources: Sequence[Resource],
+    *,
+    declared: Iterable[tuple[str, str]] = (),
+    earlier: Iterable[ManifestError] = (),
+    origin: str | None = None,
+) -> Network:
+    """`build_network`, also reporting *earlier* errors and counting names *declared* by broken documents.
+
+    *origin* (the folder or file read) is where "no Network document" is reported.
+    """
+    report = Report()
+    report.add(earlier)
+    catalog = catalog_of(resources, set(declared), report)
+    _check_network_count(catalog, report, origin or _common_origin(resources))
+    models: dict[str, dict[str, SpecModel]] = {}
+    for kind, by_name in catalog.resources.items():
+        for name, resource in by_name.items():
+            model = validate_spec(resource, report)
+            if model is not None:
+                models.setdefault(kind, {})[name] = model
+    check_references(catalog, report)
+    network = _Builder(catalog, models, report).build()
+    if report.errors or network is None:
+        raise ManifestErrors(report.errors)
+    log.info(
+        "built network %r: %d sites, %d markets, %d modules, %d products",
+        network.name,
+        len(network.sites),
+        len(network.markets),
+        len(network.modules),
+        len(network.products),
+    )
+    return network
+
+
+def _common_origin(resources: Sequence[Resource]) -> str:
+    files = sorted({r.file for r in resources if not r.file.startswith("<")})
+    if not files:
+        return resources[0].file if resources else "<resources>"
+    return os.path.commonpath(files) if len(files) > 1 else files[0]
+
+
+def _check_network_count(catalog: Catalog, report: Report, origin: str) -> None:
+    if not catalog.names("Network"):
+        message = "no Network document: expected exactly one document of kind: Network"
+        report.add([ManifestError(origin, 0, 0, "kind", message)])
+        return
+    networks = sorted(catalog.of("Network").values(), key=lambda r: (r.file, r.line))
+    for extra in networks[1:]:
+        first = networks[0]
+        where = f"{first.name!r} is already declared at {first.file}:{first.line}"
+        report.at(extra, ("kind",), f"a second Network document: {where}; expected exactly one")
+
+
+class _Builder:
+    """Maps validated specs to domain objects, reporting domain errors at their fields."""
+
+    def __init__(self, catalog: Catalog, models: dict[str, dict[str, SpecModel]], report: Report) -> None:
+        self.catalog = catalog
+        self.models = models
+        self.report = report
+
+    def build(self) -> Network | None:
+        """Return the network, or None when the Network document or its spec is unusable."""
+        sites = self.each("Site", SiteSpec, _site)
+        markets = self.each("Market", MarketSpec, _market)
+        lanes = self.each("Lane", LaneSpec, _lane)
+        module_types = self.each("ModuleType", ModuleTypeSpec, _module_type)
+        products = self.each("Product", ProductSpec, self.product)
+        modules = self.modules()
+        found = self.specs("Network", NetworkSpec)
+        if len(found) != 1:
+            return None
+        resource, spec = found[0]
+        fx = self.call(resource, SPEC, lambda: RateTable(tuple(_fx_rates(spec))))
+        if fx is None:
+            return None
+        self.check_fx(spec.base_currency, fx, resource)
+        parts = (sites, markets, lanes, module_types, modules, products, fx)
+        return self.call(resource, SPEC, lambda: Network(resource.name, spec.base_currency, *parts))
+
+    def specs(self, kind: str, spec_type: type[_S]) -> list[tuple[Resource, _S]]:
+        """``(resource, validated spec)`` of every valid resource of *kind*."""
+        found = []
+        for name, model in self.models.get(kind, {}).items():
+            if isinstance(model, spec_type):
+                found.append((self.catalog.of(kind)[name], model))
+        return found
+
+    def each(self, kind: str, spec_type: type[_S], make: Callable[[str, _S], _T]) -> dict[str, _T]:
+        """Map every valid resource of *kind* with *make*; domain errors are reported."""
+        built: dict[str, _T] = {}
+        for resource, spec in self.specs(kind, spec_type):
+            obj = self.call(resource, SPEC, partial(make, resource.name, spec))
+            if obj is not None:
+                built[resource.name] = obj
+        return built
+
+    def call(self, resource: Resource, base: FieldPath, factory: Callable[[], _T]) -> _T | None:
+        """Return ``factory()``, or None after reporting its error at the field the message names."""
+        try:
+            return factory()
+        except _AlreadyReportedError:
+            return None
+        except (ValueError, TypeError, KeyError) as exc:
+            # The schema and reference checks catch nearly everything first; a domain rule is the
+            # fallback, so it is not repeated where this part of the resource already has an error.
+            if not self.report.has_errors(resource, base):
+                path, message = _domain_error_path(resource, base, exc)
+                self.report.at(resource, path, message)
+            return None
+
+    def product(self, name: str, spec: ProductSpec) -> ProductTemplate:
+        """Return the product template; raise when a part is invalid (that part is already reported)."""
+        resource = self.catalog.of("Product")[name]
+        options = [self.call(resource, (*SPEC, "options", i), partial(_option, o)) for i, o in enumerate(spec.options)]
+        self.check_price_deltas(resource, spec)
+        routing = [self.call(resource, (*SPEC, "routing", i), partial(_step, s)) for i, s in enumerate(spec.routing)]
+        bom = [BomLine(line.item, line.quantity, line.unit, _when(line.when)) for line in spec.bom]
+        if any(part is None for part in (*options, *routing)):
+            raise _AlreadyReportedError
+        return ProductTemplate(
+            name,
+            spec.family,
+            tuple(o for o in options if o is not None),
+            tuple(s for s in routing if s is not None),
+            tuple(bom),
+            spec.list_price,
+            spec.mass,
+            spec.description,
+        )
+
+    def check_price_deltas(self, resource: Resource, spec: ProductSpec) -> None:
+        """Price deltas must be in the list price's currency."""
+        for i, option in enumerate(spec.options):
+            for j, choice in enumerate(option.choices):
+                delta = choice.price_delta
+                if delta is not None and delta.currency != spec.list_price.currency:
+                    path = (*SPEC, "options", i, "choices", j, "priceDelta")
+                    expected = f"expected the list price's currency {spec.list_price.currency}"
+                    self.report.at(resource, path, f"{expected}, got {delta.currency!r}")
+
+    def modules(self) -> dict[str, Module]:
+        """Modules by name, ``replicas: N`` expanded to ``<name>-1..N``, names unique."""
+        built: dict[str, Module] = {}
+        owner: dict[str, Resource] = {}
+        for resource, spec in self.specs("Module", ModuleSpec):
+            names = (
+                [resource.name]
+                if spec.replicas is None
+                else [f"{resource.name}-{i}" for i in range(1, spec.replicas + 1)]
+            )
+            for name in names:
+                if name in owner:
+                    first = owner[name]
+                    message = f"module name {name!r} is already used by {first.ref} at {first.file}:{first.line}"
+                    self.report.at(resource, ("metadata", "name"), message)
+                    continue
+                owner[name] = resource
+                built[name] = Module(name, spec.module_type, spec.site, endpoint=spec.endpoint)
+        return built
+
+    def check_fx(self, base: str, fx: RateTable, network: Resource) -> None:
+        """Every currency used must convert to the base currency with the declared rates."""
+        for resource, path, currency in self.currencies():
+            try:
+                fx.rate(currency, base)
+            except NoFxRateError:
+                message = f"no FX rate between {currency} and {base}: add one to {network.ref} spec.fxRates"
+                self.report.at(resource, path, message)
+
+    def currencies(self) -> Iterable[tuple[Resource, FieldPath, str]]:
+        """``(resource, field path, currency)`` of each currency a valid spec uses."""
+        for resource, site in self.specs("Site", SiteSpec):
+            yield resource, (*SPEC, "currency"), site.currency
+        for resource, market in self.specs("Market", MarketSpec):
+            yield resource, (*SPEC, "currency"), market.currency
+        for resource, lane in self.specs("Lane", LaneSpec):
+            yield resource, (*SPEC, "costPerKg"), lane.cost_per_kg.currency
+        for resource, module_type in self.specs("ModuleType", ModuleTypeSpec):
+            yield resource, (*SPEC, "costPerHour"), module_type.cost_per_hour.currency
+        for resource, product in self.specs("Product", ProductSpec):
+            yield resource, (*SPEC, "listPrice"), product.list_price.currency
+
+
+class _AlreadyReportedError(ValueError):
+    """A part of a resource failed and was reported; the resource is skipped without a second error."""
+
+
+def _domain_error_path(resource: Resource, base: FieldPath, exc: Exception) -> tuple[FieldPath, str]:
+    """Place a domain error: ``"yield_rate: expected ..."`` goes to ``spec.yield`` when that key exists."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    match = _DOMAIN_FIELD.fullmatch(text)
+    if match is None:
+        return base, text
+    name, message = match.groups()
+    key = _DOMAIN_ALIASES.get(name, to_camel(name))
+    container = _lookup(resource.spec, base[1:])
+    if isinstance(container, dict) and key in container:
+        return (*base, key), message
+    return base, text
+
+
+def _lookup(spec: Any, path: FieldPath) -> Any:
+    for part in path:
+        if isinstance(part, int) and isinstance(spec, list) and part < len(spec):
+            spec = spec[part]
+        elif isinstance(part, str) and isinstance(spec, dict):
+            spec = spec.get(part)
+        else:
+            return None
+    return spec
+
+
+def _site(name: str, spec: SiteSpec) -> Site:
+    return Site(name, spec.country, spec.region, spec.timezone, spec.currency, spec.container_slots)
+
+
+def _market(name: str, spec: MarketSpec) -> Market:
+    return Market(name, spec.country, spec.locale, spec.currency)
+
+
+def _lane(name: str, spec: LaneSpec) -> Lane:
+    return Lane(name, spec.from_, spec.to, spec.lead_time, spec.cost_per_kg, spec.open)
+
+
+def _module_type(name: str, spec: ModuleTypeSpec) -> ModuleType:
+    return ModuleType(
+        name=name,
+        capabilities=frozenset(spec.capabilities),
+        speed=spec.speed,
+        setup_time=spec.setup_time,
+        mtbf=spec.mtbf,
+        mttr=spec.mttr,
+        yield_rate=spec.yield_rate,
+        cost_per_hour=spec.cost_per_hour,
+        deploy_lead_time=spec.deploy_lead_time,
+        slots=spec.slots,
+    )
+
+
+def _option(spec: OptionSpec) -> Option:
+    choices = tuple(Choice(c.value, c.label, c.price_delta, c.mass_delta) for c in spec.choices)
+    return Option(spec.name, choices, spec.default)
+
+
+def _step(spec: RoutingStepSpec) -> RoutingStep:
+    return RoutingStep(spec.name, spec.capability, spec.duration, _when(spec.when))
+
+
+def _when(when: dict[str, list[str]]) -> Condition:
+    return Condition({option: frozenset(values) for option, values in when.items()})
+
+
+def _fx_rates(spec: NetworkSpec) -> Iterable[FxRate]:
+    for rate in spec.fx_rates:
+        yield FxRate(rate.base, rate.quote, rate.rate, rate.as_of, rate.source)
