@@ -31,14 +31,14 @@ test: $(STAMP_DEV)
 
 ## lint: ruff (format + check), mypy --strict, import-linter layer contracts
 lint: $(STAMP_DEV)
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 fmt: $(STAMP_DEV)
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 ## bench: benchmarks against their peer baselines (not part of make test)
 bench: $(STAMP_DEV)
