@@ -1,0 +1,132 @@
+"""The bridge between domain objects and the scheduling engine's integer-second problem."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from microfab.domain.errors import DomainError, UnknownReferenceError
+from microfab.domain.modules import Module, ModuleType
+from microfab.domain.operations import Operation
+from microfab.domain.schedules import Schedule, ScheduledOperation
+from microfab.scheduling.problem import Result, SchedulingProblem, Task
+
+_SECOND = timedelta(seconds=1)
+
+
+def problem_from_operations(
+    operations: Sequence[Operation],
+    modules: Sequence[Module],
+    module_types: Mapping[str, ModuleType],
+    *,
+    origin: datetime,
+    busy_until: Mapping[str, datetime] | None = None,
+) -> SchedulingProblem:
+    """Build the scheduling problem for *operations* on *modules*, in seconds from *origin*.
+
+    A module is eligible for an operation when its type offers the operation's capability;
+    the duration there is ``module_type.processing_time(operation.standard)``. Release is
+    rounded up and due down to whole seconds; a release before *origin* becomes 0. Every
+    module given is used, whatever its PackML state: pass only the modules that may run work.
+
+    Parameters
+    ----------
+    operations
+        The operations to place; their predecessors must be among them.
+    modules
+        The modules that may run them.
+    module_types
+        Module type name -> type, covering every module's ``module_type``.
+    origin
+        Time zero of the problem, timezone-aware.
+    busy_until
+        Module name -> when it becomes free (e.g. the end of the operation it is running);
+        becomes the module's release in the problem.
+
+    Returns
+    -------
+    SchedulingProblem
+        Tasks named by operation id, jobs by serial, modules by name.
+
+    Raises
+    ------
+    DomainError
+        An operation's capability is offered by no module.
+    UnknownReferenceError
+        A module's type is missing from *module_types*.
+    ValueError
+        Naive datetimes, an unknown module in *busy_until*, or an invalid problem (unknown
+        predecessor, precedence cycle, zero processing time).
+    """
+    _require_aware(origin, "origin")
+    types = {}
+    for module in modules:
+        if module.module_type not in module_types:
+            raise UnknownReferenceError("module type", module.module_type, list(module_types))
+        types[module.name] = module_types[module.module_type]
+    tasks = tuple(_task(op, types, origin) for op in operations)
+    module_release = {}
+    for name, free_at in (busy_until or {}).items():
+        _require_aware(free_at, f"busy_until[{name!r}]")
+        module_release[name] = max(0, _ceil_seconds(free_at - origin))
+    return SchedulingProblem(tasks, tuple(types), module_release=module_release)
+
+
+def _task(op: Operation, types: Mapping[str, ModuleType], origin: datetime) -> Task:
+    durations = {
+        name: module_type.processing_time(op.standard).seconds
+        for name, module_type in types.items()
+        if op.capability in module_type.capabilities
+    }
+    if not durations:
+        raise DomainError(f"operation {op.id!r} needs capability {op.capability!r}, which no module offers")
+    return Task(
+        id=op.id,
+        job=op.serial,
+        durations=durations,
+        predecessors=op.predecessors,
+        release=max(0, _ceil_seconds(op.release - origin)),
+        due=(op.due - origin) // _SECOND,
+    )
+
+
+def to_schedule(result: Result, *, site: str, origin: datetime, created_at: datetime) -> Schedule:
+    """Turn a result's placements into the domain `Schedule` of *site*, at *origin* + seconds.
+
+    Parameters
+    ----------
+    result
+        A solve's result; its placements become the schedule's operations in the same order.
+    site
+        The site the schedule belongs to.
+    origin
+        Time zero of the problem the result solves, timezone-aware.
+    created_at
+        When the schedule was made, timezone-aware.
+
+    Returns
+    -------
+    Schedule
+        Empty if the result has no placements.
+    """
+    _require_aware(origin, "origin")
+    _require_aware(created_at, "created_at")
+    operations = tuple(
+        ScheduledOperation(
+            operation_id=p.task,
+            module=p.module,
+            start=origin + timedelta(seconds=p.start),
+            end=origin + timedelta(seconds=p.end),
+        )
+        for p in result.placements
+    )
+    return Schedule(site=site, created_at=created_at, operations=operations)
+
+
+def _ceil_seconds(delta: timedelta) -> int:
+    return -(-delta // _SECOND)
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name}: expected a timezone-aware datetime")
