@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.e2e.conftest import EXAMPLE, ROOT
 from typer.testing import CliRunner
 
 from microfab.cli.main import app
 from microfab.store import open_event_log
+from tests.e2e.conftest import EXAMPLE, ROOT
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()

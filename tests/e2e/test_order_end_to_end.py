@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from tests.e2e.conftest import EXAMPLE
 
 from microfab.control import operations
 from microfab.control.bootstrap import Services, bootstrap
@@ -17,6 +16,7 @@ from microfab.domain.orders import OrderStatus, UnitStatus
 from microfab.domain.quantities import Duration
 from microfab.manifests import load_resources
 from microfab.settings import Settings
+from tests.e2e.conftest import EXAMPLE
 
 pytestmark = pytest.mark.e2e
 
