@@ -48,6 +48,7 @@ def write_html(report: Report, path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".html")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(render_html(report))
+    Path(tmp).chmod(0o644)  # mkstemp creates 0600; a report is for reading
     Path(tmp).replace(path)
     return path
 
