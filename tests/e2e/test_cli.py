@@ -107,3 +107,18 @@ def test_unreachable_store_is_one_clear_line() -> None:
     assert code == 1
     assert "secret" not in out
     assert len([line for line in out.splitlines() if line.strip()]) == 1, out
+
+
+def test_demo_writes_a_report_with_a_gantt(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    code, text = invoke(
+        "demo", "--orders", "6", "--days", "3", "--network", str(EXAMPLE),
+        "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, text
+    assert "placed 6 orders (0 rejected)" in text
+    html = out.read_text()
+    assert html.count("<rect") > 10
+    for site in ("ohio", "monterrey", "bavaria", "japan", "vietnam"):
+        assert f"<td>{site}</td>" in html
+    assert "http" not in html, "the report must not load anything from the network"
