@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
+from microfab.domain.access import ApiKeyCreated, ApiKeyRevoked
 from microfab.domain.codec import EVENT_TYPES
 from microfab.domain.events import (
     Event,
@@ -169,6 +170,10 @@ def sample_events() -> dict[str, Event]:
         "OrderDelivered": OrderDelivered(at=T0.astimezone(SAO_PAULO), order_id="o-1", on_time=True),
         "ModuleFaulted": ModuleFaulted(at=T0, module="mill-1", reason="spindle overload ⚠ – ünïcode"),
         "ModuleRepaired": ModuleRepaired(at=T0 + timedelta(microseconds=1), module="mill-1"),
+        "ApiKeyCreated": ApiKeyCreated(
+            at=T0, key_id="a1b2c3d4e5f6", role="customer", customer="acme", market=None, digest="0" * 64, label="ü"
+        ),
+        "ApiKeyRevoked": ApiKeyRevoked(at=T0, key_id="a1b2c3d4e5f6"),
     }
 
 

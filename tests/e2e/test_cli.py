@@ -122,3 +122,21 @@ def test_demo_writes_a_report_with_a_gantt(tmp_path: Path) -> None:
     for site in ("ohio", "monterrey", "bavaria", "japan", "vietnam"):
         assert f"<td>{site}</td>" in html
     assert "http" not in html, "the report must not load anything from the network"
+
+
+def test_keys_are_created_listed_and_revoked(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    assert invoke("apply", str(EXAMPLE), "--db", db)[0] == 0
+    code, out = invoke("keys", "create", "--role", "customer", "--customer", "acme", "--market", "de", "--db", db)
+    assert code == 0, out
+    secret = out.strip().splitlines()[-1]
+    assert secret.startswith("mfk_")
+    key_id = secret.split("_")[1]
+    code, out = invoke("keys", "list", "--db", db)
+    assert key_id in out
+    assert secret not in out
+    assert invoke("keys", "revoke", key_id, "--db", db)[0] == 0
+    assert "yes" in invoke("keys", "list", "--db", db)[1]
+    code, out = invoke("keys", "create", "--role", "customer", "--db", db)
+    assert code == 1
+    assert "needs --customer" in out

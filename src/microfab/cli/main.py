@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from microfab.cli import render
-from microfab.control import operations
+from microfab.control import access, operations
 from microfab.control.bootstrap import Services, bootstrap
+from microfab.domain.access import Role
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError
 from microfab.domain.quantities import Duration
@@ -32,9 +33,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 get_app = typer.Typer(help="List sites, modules, products or orders.", no_args_is_help=True)
+keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 order_app = typer.Typer(help="Place and inspect orders.", no_args_is_help=True)
 app.add_typer(get_app, name="get")
 app.add_typer(order_app, name="order")
+app.add_typer(keys_app, name="keys")
 # Piped output (CI logs, `make demo | tee`) gets wide tables instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
@@ -208,6 +211,55 @@ def demo(
         )
         written = operations.write_report(report, out)
         console.print(f"HTML report with a Gantt chart of site [bold]{report.gantt_site}[/]: {written}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Serve the REST API and the event stream (uvicorn) on the store given by --db."""
+    try:
+        import uvicorn  # noqa: PLC0415 - the api extra is optional
+
+        from microfab.api import create_app  # noqa: PLC0415
+    except ImportError:
+        _fail("the API needs its extra: pip install 'microfab[api]'")
+    with _services(db) as services:
+        uvicorn.run(create_app(services=services), host=host, port=port, log_level="info")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="customer, operator, planner or admin.")],
+    customer: Annotated[str | None, typer.Option(help="The customer a customer key acts for.")] = None,
+    market: Annotated[str | None, typer.Option(help="Bind a customer key to one market.")] = None,
+    label: Annotated[str, typer.Option(help="A note on who holds the key.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Issue an API key; its secret is printed once and stored only as a digest."""
+    with _services(db) as services:
+        key_id, secret = access.create_key(
+            services.state, services.log, role=role, customer=customer, market=market, label=label, at=services.now()
+        )
+        console.print(f"key {key_id} ({role.value}) created; the secret is shown only now:", highlight=False)
+        print(secret)  # noqa: T201 - the secret goes to stdout alone, for scripts
+
+
+@keys_app.command("list")
+def keys_list(db: DbOption = None) -> None:
+    """Every API key (never a secret)."""
+    with _services(db) as services:
+        console.print(render.keys_table(services.state.keys.values()))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, db: DbOption = None) -> None:
+    """Revoke an API key."""
+    with _services(db) as services:
+        access.revoke_key(services.state, services.log, key_id, at=services.now())
+        console.print(f"key {key_id} revoked")
 
 
 def _fail(message: str) -> NoReturn:

@@ -16,6 +16,7 @@ from microfab.control.apply import Action, ApplyPlan
 from microfab.control.bootstrap import Services
 from microfab.control.controller import RunSummary
 from microfab.control.orders import Placement
+from microfab.control.state import KeyRecord
 from microfab.domain.codec import encode
 from microfab.domain.network import Network
 from microfab.domain.orders import Order
@@ -112,6 +113,14 @@ def orders_table(orders: Iterable[Order]) -> Table:
             f"{o.due:%Y-%m-%d %H:%M}",
             f"{o.delivered_at:%Y-%m-%d %H:%M}" if o.delivered_at else "–",
         )
+    return table
+
+
+def keys_table(keys: Iterable[KeyRecord]) -> Table:
+    """API keys without their secrets."""
+    table = Table("key", "role", "customer", "market", "label", "revoked")
+    for k in keys:
+        table.add_row(k.key_id, k.role, k.customer or "–", k.market or "–", k.label, "yes" if k.revoked else "no")
     return table
 
 

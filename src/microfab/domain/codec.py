@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from microfab.domain import access as _access
 from microfab.domain import events as _events
 from microfab.domain.events import Event
 from microfab.domain.quantities import Duration, Mass, Money
@@ -17,7 +18,8 @@ from microfab.domain.schedules import ScheduledOperation
 
 EVENT_TYPES: dict[str, type[Event]] = {
     name: obj
-    for name, obj in vars(_events).items()
+    for module in (_events, _access)
+    for name, obj in vars(module).items()
     if isinstance(obj, type) and issubclass(obj, Event) and obj is not Event
 }
 _NESTED: dict[str, type[Any]] = {"ScheduledOperation": ScheduledOperation}

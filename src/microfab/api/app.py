@@ -1,0 +1,113 @@
+"""The FastAPI application: built by `create_app`, services opened at start-up (never at import)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from microfab import __version__
+from microfab.api import problems
+from microfab.api.routes import catalog, events, keys, orders
+from microfab.control.bootstrap import Services, bootstrap
+from microfab.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """Limits of the HTTP edge."""
+
+    max_body_bytes: int = 64 * 1024
+    order_rate_per_s: float = 5.0
+    order_burst: int = 20
+
+
+def create_app(
+    settings: Settings | None = None, *, services: Services | None = None, api: ApiSettings | None = None
+) -> FastAPI:
+    """Build the app; pass *services* to share already-open adapters (tests), else they open at start-up."""
+    limits = api or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = services or bootstrap(settings or Settings.from_env())
+        app.state.services = opened
+        try:
+            yield
+        finally:
+            if services is None:
+                opened.close()
+
+    app = FastAPI(
+        title="microfab",
+        version=__version__,
+        description="REST API of microfab: the network, orders and their passports, the event log.",
+        lifespan=lifespan,
+    )
+    app.state.lock = asyncio.Lock()
+    app.state.rate_limiter = orders.RateLimiter(limits.order_rate_per_s, limits.order_burst)
+    if services is not None:
+        app.state.services = services
+    problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    for router in (catalog.router, orders.router, events.router, keys.router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["health"])
+    async def health() -> dict[str, Any]:
+        """Liveness: the process answers (no key needed)."""
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+class BodyLimit:
+    """Refuse request bodies over *max_bytes* with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, counting body bytes."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _too_large(scope, send, self.max_bytes)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLargeError:
+            await _too_large(scope, send, self.max_bytes)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    body = json.dumps({
+        "type": "https://microfab.dev/problems/payload-too-large", "title": "Payload too large", "status": 413,
+        "detail": f"request bodies are limited to {limit} bytes", "instance": scope.get("path", ""),
+    }).encode()  # fmt: skip
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,101 @@
+"""RFC 9457 problem details for every error the API returns; a bad request is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from microfab.domain.errors import (
+    CurrencyMismatchError,
+    DomainError,
+    InvalidConfigurationError,
+    NoEligibleSiteError,
+    UnknownReferenceError,
+)
+from microfab.manifests import ManifestErrors
+from microfab.store.base import ConcurrencyError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+_TYPE_BASE = "https://microfab.dev/problems/"
+
+
+class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
+    """An error with an HTTP status, a short title, a detail and optional per-field errors."""
+
+    def __init__(self, status: int, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:  # fmt: skip
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    """Render *problem* as ``application/problem+json``."""
+    body: dict[str, Any] = {
+        "type": _TYPE_BASE + problem.title.lower().replace(" ", "-"),
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.url.path,
+    }
+    if problem.errors:
+        body["errors"] = problem.errors
+    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers)
+
+
+def from_domain(exc: Exception) -> Problem:  # noqa: PLR0911 - one mapping per error family
+    """Map a domain or adapter error to its problem (the routes add the field where they know it)."""
+    if isinstance(exc, UnknownReferenceError):
+        return Problem(404, "Not found", str(exc))
+    if isinstance(exc, InvalidConfigurationError | NoEligibleSiteError | CurrencyMismatchError):
+        return Problem(422, "Unprocessable request", str(exc))
+    if isinstance(exc, ManifestErrors):
+        errors = [{"field": f"{e.file}:{e.line}:{e.column}:{e.field}", "message": e.message} for e in exc.errors]
+        return Problem(422, "Invalid manifests", f"{len(exc.errors)} error(s)", errors=errors)
+    if isinstance(exc, ConcurrencyError):
+        return Problem(409, "Conflict", str(exc))
+    if isinstance(exc, StoreUnavailableError):
+        return Problem(503, "Store unavailable", str(exc))
+    if isinstance(exc, DomainError | ValueError):
+        return Problem(422, "Unprocessable request", str(exc))
+    return Problem(500, "Internal error", "an unexpected error happened; it was logged")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem_response(request, Problem(422, "Invalid request", detail, errors=errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}.get(
+            exc.status_code, "HTTP error"
+        )
+        return problem_response(request, Problem(exc.status_code, title, str(exc.detail)))
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(request, from_domain(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, from_domain(exc))
