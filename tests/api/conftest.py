@@ -39,13 +39,17 @@ def services() -> Iterator[Services]:
 @pytest.fixture
 def keys(services: Services) -> Keys:
     def make(role: Role, customer: str | None = None, market: str | None = None) -> str:
-        return access.create_key(services.state, services.log, role=role, customer=customer, market=market,
-                                 label="test", at=AT)[1]  # fmt: skip
+        return access.create_key(
+            services.state, services.log, role=role, customer=customer, market=market, label="test", at=AT
+        )[1]
 
     return Keys(
-        admin=make(Role.ADMIN), operator=make(Role.OPERATOR), planner=make(Role.PLANNER),
-        alice=make(Role.CUSTOMER, "alice", "de"), bob=make(Role.CUSTOMER, "bob"),
-    )  # fmt: skip
+        admin=make(Role.ADMIN),
+        operator=make(Role.OPERATOR),
+        planner=make(Role.PLANNER),
+        alice=make(Role.CUSTOMER, "alice", "de"),
+        bob=make(Role.CUSTOMER, "bob"),
+    )
 
 
 @pytest.fixture

@@ -92,8 +92,11 @@ def test_a_replayed_idempotency_key_returns_the_first_result_and_creates_nothing
     other = client.post("/v1/orders", json={"product": "laptop-stand", "quantity": 4}, headers=headers)
     assert other.status_code == 422
     assert other.json()["errors"][0]["field"] == "header.Idempotency-Key"
-    bob = client.post("/v1/orders", json={"product": "laptop-stand", "quantity": 3, "market": "de"},
-                      headers={**auth(keys.bob), "Idempotency-Key": "checkout-42"})  # fmt: skip
+    bob = client.post(
+        "/v1/orders",
+        json={"product": "laptop-stand", "quantity": 3, "market": "de"},
+        headers={**auth(keys.bob), "Idempotency-Key": "checkout-42"},
+    )
     assert bob.status_code == 201, "keys are scoped per customer"
     assert bob.json()["id"] != first.json()["id"]
 
@@ -176,8 +179,9 @@ def test_staff_place_orders_for_customers_but_planners_do_not(client: TestClient
 
 
 def test_keys_are_issued_once_listed_without_secrets_and_revoked(client: TestClient, keys: Keys) -> None:
-    created = client.post("/v1/keys", json={"role": "customer", "customer": "dora", "market": "jp"},
-                          headers=auth(keys.admin))  # fmt: skip
+    created = client.post(
+        "/v1/keys", json={"role": "customer", "customer": "dora", "market": "jp"}, headers=auth(keys.admin)
+    )
     assert created.status_code == 201
     secret, key_id = created.json()["secret"], created.json()["key_id"]
     assert client.get("/v1/orders", headers=auth(secret)).status_code == 200
@@ -187,8 +191,9 @@ def test_keys_are_issued_once_listed_without_secrets_and_revoked(client: TestCli
     assert client.get("/v1/orders", headers=auth(secret)).status_code == 401
     bad = client.post("/v1/keys", json={"role": "customer"}, headers=auth(keys.admin))
     assert bad.status_code == 422
-    unknown_market = client.post("/v1/keys", json={"role": "customer", "customer": "e", "market": "mars"},
-                                 headers=auth(keys.admin))  # fmt: skip
+    unknown_market = client.post(
+        "/v1/keys", json={"role": "customer", "customer": "e", "market": "mars"}, headers=auth(keys.admin)
+    )
     assert unknown_market.status_code == 404
 
 
@@ -207,8 +212,12 @@ def test_events_page_and_sse_stream_resume_from_last_event_id(client: TestClient
     page = client.get("/v1/events", params={"stream": "order-", "limit": 2}, headers=auth(keys.operator)).json()
     assert len(page["items"]) == 2
     assert page["next_cursor"] == str(page["items"][1]["position"])
-    with client.stream("GET", "/v1/events/stream", params={"stream": "order-", "limit": 3},
-                       headers={**auth(keys.operator), "Last-Event-ID": page["next_cursor"]}) as stream:  # fmt: skip
+    with client.stream(
+        "GET",
+        "/v1/events/stream",
+        params={"stream": "order-", "limit": 3},
+        headers={**auth(keys.operator), "Last-Event-ID": page["next_cursor"]},
+    ) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         ids = [int(line[4:]) for line in stream.iter_lines() if line.startswith("id: ")]
     assert len(ids) == 3
@@ -220,8 +229,18 @@ def test_events_page_and_sse_stream_resume_from_last_event_id(client: TestClient
 
 def test_openapi_documents_every_route(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/v1/sites", "/v1/modules", "/v1/products", "/v1/orders", "/v1/orders/{order_id}",
-                 "/v1/units/{serial}/passport", "/v1/events", "/v1/events/stream", "/v1/keys", "/v1/keys/{key_id}"):  # fmt: skip
+    for path in (
+        "/v1/sites",
+        "/v1/modules",
+        "/v1/products",
+        "/v1/orders",
+        "/v1/orders/{order_id}",
+        "/v1/units/{serial}/passport",
+        "/v1/events",
+        "/v1/events/stream",
+        "/v1/keys",
+        "/v1/keys/{key_id}",
+    ):
         assert path in spec["paths"], path
 
 
@@ -231,9 +250,18 @@ def test_unknown_routes_and_methods_are_problems(client: TestClient, keys: Keys)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.dictionaries(st.sampled_from(["product", "quantity", "config", "market", "customer", "due", "x"]),
-                            st.one_of(st.none(), st.integers(), st.text(max_size=30), st.booleans(),
-                                      st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3))))  # fmt: skip
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["product", "quantity", "config", "market", "customer", "due", "x"]),
+        st.one_of(
+            st.none(),
+            st.integers(),
+            st.text(max_size=30),
+            st.booleans(),
+            st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+        ),
+    )
+)
 def test_no_body_ever_gets_a_500(client: TestClient, keys: Keys, body: dict[str, object]) -> None:
     response = client.post("/v1/orders", content=json.dumps(body), headers=auth(keys.operator))
     assert response.status_code < 500, response.text

@@ -57,9 +57,9 @@ def create_app(
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     for router in (catalog.router, orders.router, events.router, keys.router):
-        app.include_router(router)
+        app.include_router(router, responses=problems.documented(400, 401, 403, 404, 405, 413, 422, 429, 503))
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses=problems.documented(405))
     async def health() -> dict[str, Any]:
         """Liveness: the process answers (no key needed)."""
         return {"status": "ok", "version": __version__}
@@ -104,10 +104,15 @@ class _BodyTooLargeError(Exception):
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    body = json.dumps({
-        "type": "https://microfab.dev/problems/payload-too-large", "title": "Payload too large", "status": 413,
-        "detail": f"request bodies are limited to {limit} bytes", "instance": scope.get("path", ""),
-    }).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "type": "https://microfab.dev/problems/payload-too-large",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"request bodies are limited to {limit} bytes",
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
     headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

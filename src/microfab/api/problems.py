@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microfab.domain.errors import (
@@ -25,11 +26,63 @@ MEDIA_TYPE = "application/problem+json"
 _TYPE_BASE = "https://microfab.dev/problems/"
 
 
+class FieldError(BaseModel):
+    """One invalid field: where (``body.quantity``, ``query.limit``, ``header.X``) and what was expected."""
+
+    field: str
+    message: str
+
+
+class ProblemPublic(BaseModel):
+    """An RFC 9457 problem: ``type``, ``title``, ``status``, ``detail``, ``instance``, optional field errors."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] | None = None
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error *statuses*, as ``application/problem+json``."""
+    ref = {"schema": {"$ref": "#/components/schemas/ProblemPublic"}}
+    return {
+        status: {
+            "model": ProblemPublic,
+            "description": _DESCRIPTIONS.get(status, "Error"),
+            "content": {MEDIA_TYPE: ref},
+        }
+        for status in statuses
+    }
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request (e.g. a body that is not UTF-8 JSON)",
+    401: "Missing, unknown or revoked API key",
+    403: "The key's role may not do this",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    422: "Invalid request (the fields are named)",
+    429: "Rate limit exceeded",
+    503: "Store unavailable",
+}
+
+
 class Problem(Exception):  # noqa: N818 - RFC 9457 calls it a problem
     """An error with an HTTP status, a short title, a detail and optional per-field errors."""
 
-    def __init__(self, status: int, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
         self.errors = errors or []
@@ -68,6 +121,16 @@ def from_domain(exc: Exception) -> Problem:  # noqa: PLR0911 - one mapping per e
     return Problem(500, "Internal error", "an unexpected error happened; it was logged")
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of every route whose path matches (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
@@ -86,10 +149,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}.get(
-            exc.status_code, "HTTP error"
-        )
-        return problem_response(request, Problem(exc.status_code, title, str(exc.detail)))
+        title = {
+            400: "Bad request",
+            404: "Not found",
+            405: "Method not allowed",
+            401: "Unauthorized",
+            403: "Forbidden",
+        }.get(exc.status_code, "HTTP error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem_response(request, Problem(exc.status_code, title, str(exc.detail), headers=headers))
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:

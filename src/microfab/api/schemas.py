@@ -52,12 +52,17 @@ class SitePublic(BaseModel):
         """Every site of *network*."""
         return [
             cls(
-                name=s.name, country=s.country, region=s.region, timezone=s.timezone, currency=s.currency,
-                container_slots=s.container_slots, modules=len(network.modules_at(s.name)),
+                name=s.name,
+                country=s.country,
+                region=s.region,
+                timezone=s.timezone,
+                currency=s.currency,
+                container_slots=s.container_slots,
+                modules=len(network.modules_at(s.name)),
                 capabilities=sorted(network.capabilities_at(s.name)),
             )
             for s in network.sites.values()
-        ]  # fmt: skip
+        ]
 
 
 class ModulePublic(BaseModel):
@@ -125,13 +130,24 @@ class OrderPublic(BaseModel):
     def of(cls, order: Order) -> OrderPublic:
         """From the domain order."""
         return cls(
-            id=order.id, customer=order.customer, product=order.product, config=order.config,
-            quantity=order.quantity, market=order.market, status=order.status.value,
-            unit_price=MoneyPublic.of(order.unit_price), total=MoneyPublic.of(order.total),
-            placed_at=order.placed_at, due=order.due, site=order.site, shipped_at=order.shipped_at,
-            eta=order.eta, delivered_at=order.delivered_at, on_time=order.on_time,
+            id=order.id,
+            customer=order.customer,
+            product=order.product,
+            config=order.config,
+            quantity=order.quantity,
+            market=order.market,
+            status=order.status.value,
+            unit_price=MoneyPublic.of(order.unit_price),
+            total=MoneyPublic.of(order.total),
+            placed_at=order.placed_at,
+            due=order.due,
+            site=order.site,
+            shipped_at=order.shipped_at,
+            eta=order.eta,
+            delivered_at=order.delivered_at,
+            on_time=order.on_time,
             units=[UnitPublic(serial=u.serial, status=u.status.value) for u in order.units.values()],
-        )  # fmt: skip
+        )
 
 
 class PassportStep(BaseModel):

@@ -29,12 +29,15 @@ async def list_modules(services: ServicesDep, lock: LockDep, _: Staff, site: str
         states = operations.module_states(services)
     return [
         ModulePublic(
-            name=m.name, module_type=m.module_type, site=m.site,
-            capabilities=sorted(network.module_types[m.module_type].capabilities), state=states.get(m.name, "idle"),
+            name=m.name,
+            module_type=m.module_type,
+            site=m.site,
+            capabilities=sorted(network.module_types[m.module_type].capabilities),
+            state=states.get(m.name, "idle"),
         )
         for m in sorted(network.modules.values(), key=lambda m: (m.site, m.name))
         if site is None or m.site == site
-    ]  # fmt: skip
+    ]
 
 
 @router.get("/products", response_model=list[ProductPublic])
@@ -55,6 +58,9 @@ async def get_product(name: str, services: ServicesDep, _: PrincipalDep) -> Prod
 def _product(p: ProductTemplate) -> ProductPublic:
     options = [{"name": o.name, "default": o.default, "values": [c.value for c in o.choices]} for o in p.options]
     return ProductPublic(
-        name=p.name, family=p.family, description=p.description, list_price=MoneyPublic.of(p.list_price),
+        name=p.name,
+        family=p.family,
+        description=p.description,
+        list_price=MoneyPublic.of(p.list_price),
         options=options,
-    )  # fmt: skip
+    )

@@ -33,16 +33,23 @@ def _public(r: RecordedEvent) -> EventPublic:
 def _check_types(types: list[str] | None) -> None:
     unknown = sorted(set(types or ()) - set(EVENT_TYPES))
     if unknown:
-        raise Problem(422, "Invalid request", f"unknown event type(s): {', '.join(unknown)}",
-                      errors=[{"field": "query.type", "message": f"unknown: {', '.join(unknown)}"}])  # fmt: skip
+        raise Problem(
+            422,
+            "Invalid request",
+            f"unknown event type(s): {', '.join(unknown)}",
+            errors=[{"field": "query.type", "message": f"unknown: {', '.join(unknown)}"}],
+        )
 
 
 @router.get("/events", response_model=Page[EventPublic])
 async def list_events(
-    services: ServicesDep, _: Operator, stream: StreamFilter = None, type_: TypeFilter = None,
+    services: ServicesDep,
+    _: Operator,
+    stream: StreamFilter = None,
+    type_: TypeFilter = None,
     cursor: Annotated[int, Query(ge=0, description="Position to start after.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> Page[EventPublic]:  # fmt: skip
+) -> Page[EventPublic]:
     """Events after position *cursor*, oldest first."""
     _check_types(type_)
     rows = services.log.read_all(after_position=cursor, types=type_, stream_prefix=stream, limit=limit + 1)
@@ -51,20 +58,27 @@ async def list_events(
     return Page[EventPublic](items=items, next_cursor=str(items[-1].position) if more and items else None)
 
 
-@router.get("/events/stream", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}})  # fmt: skip
+@router.get(
+    "/events/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+)
 async def stream_events(
-    services: ServicesDep, _: Operator, stream: StreamFilter = None, type_: TypeFilter = None,
+    services: ServicesDep,
+    _: Operator,
+    stream: StreamFilter = None,
+    type_: TypeFilter = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", pattern=r"^\d{1,18}$")] = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000, description="Close after this many events.")] = None,
-) -> StreamingResponse:  # fmt: skip
+) -> StreamingResponse:
     """Follow the log live; each event's ``id`` is its position, so a client resumes with ``Last-Event-ID``."""
     _check_types(type_)
     start = int(last_event_id) if last_event_id else 0
     return StreamingResponse(
-        _follow(services, start, stream, type_, limit), media_type="text/event-stream",
+        _follow(services, start, stream, type_, limit),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )  # fmt: skip
+    )
 
 
 async def _follow(

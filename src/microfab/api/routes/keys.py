@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from microfab.api.deps import Admin, LockDep, ServicesDep
-from microfab.api.problems import Problem, from_domain
+from microfab.api.problems import Problem, documented, from_domain
 from microfab.api.schemas import KeyCreate, KeyPublic
 from microfab.control import access
 from microfab.domain.access import Role
@@ -21,13 +21,19 @@ async def create_key(body: KeyCreate, services: ServicesDep, lock: LockDep, _: A
         services.state.catch_up(services.log)
         try:
             key_id, secret = access.create_key(
-                services.state, services.log, role=Role(body.role), customer=body.customer, market=body.market,
-                label=body.label, at=services.now(),
-            )  # fmt: skip
+                services.state,
+                services.log,
+                role=Role(body.role),
+                customer=body.customer,
+                market=body.market,
+                label=body.label,
+                at=services.now(),
+            )
         except DomainError as exc:
             raise from_domain(exc) from None
-    return KeyPublic(key_id=key_id, role=body.role, customer=body.customer, market=body.market, label=body.label,
-                     secret=secret)  # fmt: skip
+    return KeyPublic(
+        key_id=key_id, role=body.role, customer=body.customer, market=body.market, label=body.label, secret=secret
+    )
 
 
 @router.get("/keys", response_model=list[KeyPublic])
@@ -39,7 +45,7 @@ async def list_keys(services: ServicesDep, _: Admin) -> list[KeyPublic]:
     ]
 
 
-@router.delete("/keys/{key_id}", status_code=204, response_class=Response)
+@router.delete("/keys/{key_id}", status_code=204, response_class=Response, responses=documented(409))
 async def revoke_key(key_id: str, services: ServicesDep, lock: LockDep, principal: Admin) -> Response:
     """Revoke a key (not the one making the call)."""
     if key_id == principal.key_id:

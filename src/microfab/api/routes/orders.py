@@ -47,15 +47,21 @@ _REPLAYED = {200: {"model": OrderPublic, "description": "A replayed Idempotency-
 
 @router.post("/orders", response_model=OrderPublic, status_code=201, responses=_REPLAYED)  # type: ignore[arg-type]
 async def place_order(
-    body: OrderCreate, request: Request, response: Response, services: ServicesDep, lock: LockDep,
-    principal: PrincipalDep, idempotency_key: IdempotencyKey = None,
-) -> OrderPublic:  # fmt: skip
+    body: OrderCreate,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    lock: LockDep,
+    principal: PrincipalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> OrderPublic:
     """Quote, allocate and record an order; nothing is written when any check fails."""
     customer, market = _who(body, principal)
     wait = request.app.state.rate_limiter.allow(principal.key_id)
     if wait:
-        raise Problem(429, "Too many requests", "order placement rate exceeded",
-                      headers={"Retry-After": str(max(1, round(wait)))})  # fmt: skip
+        raise Problem(
+            429, "Too many requests", "order placement rate exceeded", headers={"Retry-After": str(max(1, round(wait)))}
+        )
     order_id = _idempotent_id(customer, idempotency_key) if idempotency_key else None
     cmd = PlaceOrder(customer, body.product, body.config, body.quantity, market, body.due, order_id)
     async with lock:
@@ -78,10 +84,11 @@ async def place_order(
 
 @router.get("/orders", response_model=Page[OrderPublic])
 async def list_orders(
-    services: ServicesDep, principal: PrincipalDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Page[OrderPublic]:  # fmt: skip
+) -> Page[OrderPublic]:
     """The orders the caller may see, by id."""
     orders = queries.orders_for(services.state, principal, after=cursor, limit=limit + 1)
     more = len(orders) > limit
@@ -107,14 +114,29 @@ async def get_passport(serial: str, services: ServicesDep, principal: PrincipalD
         raise Problem(404, "Not found", str(exc)) from None
     unit = order.units[serial]
     steps = [
-        PassportStep(operation_id=e.operation_id, step=e.step, capability=e.capability, module=e.module,
-                     started_at=e.started_at, completed_at=e.completed_at, attempts=e.attempts, good=e.good)
+        PassportStep(
+            operation_id=e.operation_id,
+            step=e.step,
+            capability=e.capability,
+            module=e.module,
+            started_at=e.started_at,
+            completed_at=e.completed_at,
+            attempts=e.attempts,
+            good=e.good,
+        )
         for e in unit.passport.values()
-    ]  # fmt: skip
+    ]
     return PassportPublic(
-        serial=serial, order_id=order.id, product=order.product, config=order.config, site=order.site,
-        status=unit.status.value, steps=steps, shipped_at=order.shipped_at, delivered_at=order.delivered_at,
-    )  # fmt: skip
+        serial=serial,
+        order_id=order.id,
+        product=order.product,
+        config=order.config,
+        site=order.site,
+        status=unit.status.value,
+        steps=steps,
+        shipped_at=order.shipped_at,
+        delivered_at=order.delivered_at,
+    )
 
 
 def _who(body: OrderCreate, principal: Principal) -> tuple[str, str]:
@@ -122,22 +144,35 @@ def _who(body: OrderCreate, principal: Principal) -> tuple[str, str]:
     if principal.role is Role.CUSTOMER:
         assert principal.customer is not None
         if body.customer not in (None, principal.customer):
-            raise Problem(403, "Forbidden", "a customer key places orders for its own customer only",
-                          errors=[{"field": "body.customer", "message": "must be omitted or your own"}])  # fmt: skip
+            raise Problem(
+                403,
+                "Forbidden",
+                "a customer key places orders for its own customer only",
+                errors=[{"field": "body.customer", "message": "must be omitted or your own"}],
+            )
         market = body.market or principal.market
         if principal.market is not None and market != principal.market:
-            raise Problem(403, "Forbidden", f"this key orders in market {principal.market!r} only",
-                          errors=[{"field": "body.market", "message": f"must be {principal.market}"}])  # fmt: skip
+            raise Problem(
+                403,
+                "Forbidden",
+                f"this key orders in market {principal.market!r} only",
+                errors=[{"field": "body.market", "message": f"must be {principal.market}"}],
+            )
         if market is None:
-            raise Problem(422, "Invalid request", "market is required",
-                          errors=[{"field": "body.market", "message": "required"}])  # fmt: skip
+            raise Problem(
+                422, "Invalid request", "market is required", errors=[{"field": "body.market", "message": "required"}]
+            )
         return principal.customer, market
     if principal.role not in (Role.OPERATOR, Role.ADMIN):
         raise Problem(403, "Forbidden", "planners do not place orders")
     missing = [f for f in ("customer", "market") if getattr(body, f) is None]
     if missing:
-        raise Problem(422, "Invalid request", f"{' and '.join(missing)} required for a staff key",
-                      errors=[{"field": f"body.{f}", "message": "required"} for f in missing])  # fmt: skip
+        raise Problem(
+            422,
+            "Invalid request",
+            f"{' and '.join(missing)} required for a staff key",
+            errors=[{"field": f"body.{f}", "message": "required"} for f in missing],
+        )
     assert body.customer is not None and body.market is not None
     return body.customer, body.market
 
@@ -156,8 +191,12 @@ def _replayed(order: Order, cmd: PlaceOrder, services: Services) -> Order:
         and order.config == _configured(product, cmd)
     )
     if not same:
-        raise Problem(422, "Idempotency key reused", "this Idempotency-Key was used for a different request",
-                      errors=[{"field": "header.Idempotency-Key", "message": "reused with another body"}])  # fmt: skip
+        raise Problem(
+            422,
+            "Idempotency key reused",
+            "this Idempotency-Key was used for a different request",
+            errors=[{"field": "header.Idempotency-Key", "message": "reused with another body"}],
+        )
     return order
 
 
