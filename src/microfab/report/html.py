@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -16,7 +16,9 @@ _COLOURS = {"run": "#2f7ed8", "setup": "#f0ad4e", "down": "#d9534f", "scrap": "#
 
 
 @dataclass(frozen=True, slots=True)
-class _Rect:
+class Rect:
+    """One bar of the SVG Gantt, in pixels."""
+
     x: float
     y: float
     w: float
@@ -24,22 +26,36 @@ class _Rect:
     title: str
 
 
+@dataclass(frozen=True, slots=True)
+class GanttView:
+    """What the ``gantt`` macro of ``gantt.svg.j2`` draws: rows, bars, day ticks, sizes, legend."""
+
+    site: str
+    modules: list[str]
+    rects: list[Rect]
+    days: list[tuple[float, str]]
+    row: int = _ROW
+    label: int = _LABEL
+    width: int = _WIDTH
+    colours: dict[str, str] = field(default_factory=lambda: dict(_COLOURS))
+
+
+def gantt_view(report: Report) -> GanttView:
+    """The Gantt of the report's site, laid out for the SVG macro."""
+    modules = sorted({name for name, site in report.site_of.items() if site == report.gantt_site})
+    return GanttView(report.gantt_site, modules, _rects(report, modules), _day_ticks(report))
+
+
 def render_html(report: Report) -> str:
     """The report as an HTML document."""
     env = Environment(loader=PackageLoader("microfab.report", "templates"), autoescape=select_autoescape(["html"]))
-    modules = sorted({name for name, site in report.site_of.items() if site == report.gantt_site})
     return env.get_template("report.html.j2").render(
-        r=report,
-        pct=lambda x: f"{100 * x:.1f} %",
-        hours=lambda s: f"{s / 3600:.1f}",
-        gantt_modules=modules,
-        rects=_rects(report, modules),
-        days=_day_ticks(report),
-        row=_ROW,
-        label=_LABEL,
-        width=_WIDTH,
-        colours=_COLOURS,
+        r=report, pct=_pct, hours=lambda s: f"{s / 3600:.1f}", gantt=gantt_view(report)
     )
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
 
 
 def write_html(report: Report, path: Path) -> Path:
@@ -58,13 +74,13 @@ def _x(report: Report, when: float) -> float:
     return _LABEL + (_WIDTH - _LABEL) * min(max(when, 0.0), span) / span
 
 
-def _rects(report: Report, modules: list[str]) -> list[_Rect]:
+def _rects(report: Report, modules: list[str]) -> list[Rect]:
     rows = {name: i for i, name in enumerate(modules)}
     rects = []
     for bar in report.gantt:
         x0 = _x(report, (bar.start - report.start).total_seconds())
         x1 = _x(report, (bar.end - report.start).total_seconds())
-        rects.append(_Rect(x0, rows[bar.module] * _ROW + 4, max(x1 - x0, 0.8), _COLOURS[bar.kind], _title(bar)))
+        rects.append(Rect(x0, rows[bar.module] * _ROW + 4, max(x1 - x0, 0.8), _COLOURS[bar.kind], _title(bar)))
     return rects
 
 
