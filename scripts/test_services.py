@@ -6,6 +6,7 @@ Usage: ``python scripts/test_services.py -- python -m pytest [args...]``
   if it does not answer, start the machine's cluster (``pg_ctlcluster <version> main start`` for
   each ``/etc/postgresql/<version>``, newest first) and wait up to 20 s.
 - Mosquitto on 127.0.0.1:1883: if nothing listens, ``mosquitto -d``; only a warning if that fails.
+- Debian's chromium for the browser tests: ``apt-get install chromium`` when missing (as root).
 
 Prints one status line per service, then replaces itself with the command (``os.execvp``), so
 the exit code is the command's own: pytest's 5 (no tests collected) stays a failure.
@@ -132,6 +133,24 @@ def ensure_mosquitto() -> None:
     status("mosquitto", "WARNING", f"{where}: mosquitto -d did not start listening (nothing needs it yet)")
 
 
+def ensure_chromium() -> None:
+    """Install Debian's chromium for the browser tests when it is missing and we may (root + apt-get)."""
+    path = os.environ.get("MICROFAB_CHROMIUM", "/usr/bin/chromium")
+    if os.path.exists(path):
+        status("chromium", "up", path)
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        status("chromium", "MISSING", f"{path}: install Debian's chromium (browser tests fail in CI, skip elsewhere)")
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env, timeout=900)
+        if done.returncode != 0:
+            status("chromium", "MISSING", f"{' '.join(command)} failed: {done.stderr.strip()[-200:]}")
+            return
+    status("chromium", "installed", path)
+
+
 def main(argv: list[str]) -> int:
     """Check the services, then exec the command after ``--``."""
     command = argv[1:]
@@ -142,6 +161,7 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_postgres()
     ensure_mosquitto()
+    ensure_chromium()
     sys.stdout.flush()
     sys.stderr.flush()
     try:

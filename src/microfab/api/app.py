@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microfab import __version__
-from microfab.api import problems
+from microfab.api import problems, web
 from microfab.api.routes import catalog, events, keys, orders
 from microfab.control.bootstrap import Services, bootstrap
 from microfab.settings import Settings
@@ -58,6 +58,8 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     for router in (catalog.router, orders.router, events.router, keys.router):
         app.include_router(router, responses=problems.documented(400, 401, 403, 404, 405, 413, 422, 429, 503))
+
+    web.install(app)
 
     @app.get("/healthz", tags=["health"], responses=problems.documented(405))
     async def health() -> dict[str, Any]:

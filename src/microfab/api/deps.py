@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Cookie, Depends, Header, Request
 
 from microfab.api.problems import Problem
 from microfab.control.access import authenticate
@@ -35,9 +35,10 @@ async def get_principal(
     lock: LockDep,
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
+    mf_key: Annotated[str | None, Cookie(description="The pages' session (same key, HttpOnly cookie).")] = None,
 ) -> Principal:
-    """Authenticate ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``; 401 otherwise."""
-    secret = x_api_key
+    """Authenticate ``Authorization: Bearer <key>``, ``X-API-Key: <key>`` or the pages' cookie; 401 otherwise."""
+    secret = x_api_key or mf_key
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:

@@ -75,13 +75,17 @@ def module_states(services: Services) -> dict[str, str]:
     return states
 
 
-def report(services: Services, *, start: datetime | None = None, end: datetime | None = None) -> Report:
+def report(
+    services: Services, *, start: datetime | None = None, end: datetime | None = None, gantt_site: str | None = None
+) -> Report:
     """The report over the production window: from the first order placed to the last event."""
     events = [r.event for r in services.log.read_all()]
     placed = [e.at for e in events if type(e).__name__ == "OrderPlaced"]
     first = start or (min(placed) if placed else services.now())
     last = end or services.now()
-    return build_report(services.state.network, services.state.orders.values(), events, start=first, end=last)
+    return build_report(
+        services.state.network, services.state.orders.values(), events, start=first, end=last, gantt_site=gantt_site
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,11 +69,12 @@ async def stream_events(
     stream: StreamFilter = None,
     type_: TypeFilter = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", pattern=r"^\d{1,18}$")] = None,
+    after: Annotated[int, Query(ge=0, description="Start after this position (Last-Event-ID wins).")] = 0,
     limit: Annotated[int | None, Query(ge=1, le=100_000, description="Close after this many events.")] = None,
 ) -> StreamingResponse:
     """Follow the log live; each event's ``id`` is its position, so a client resumes with ``Last-Event-ID``."""
     _check_types(type_)
-    start = int(last_event_id) if last_event_id else 0
+    start = int(last_event_id) if last_event_id else after
     return StreamingResponse(
         _follow(services, start, stream, type_, limit),
         media_type="text/event-stream",

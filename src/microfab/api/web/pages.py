@@ -1,0 +1,162 @@
+"""The operations console and order tracking pages.
+
+Staff (operator, planner, admin) get the console: sites with live module states, a site's
+Gantt and OEE, the order book. Customers get their own orders and each unit's passport.
+Pages call the same control functions and queries as the REST API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+
+from microfab.api.deps import LockDep, ServicesDep
+from microfab.api.problems import Problem
+from microfab.api.web.session import COOKIE, LoginRequiredError, PagePrincipal, login_url, safe_next
+from microfab.control import operations, queries
+from microfab.control.access import authenticate
+from microfab.domain.access import Principal, Role
+from microfab.domain.codec import encode
+from microfab.domain.errors import UnknownReferenceError
+from microfab.report.html import gantt_view
+
+router = APIRouter(include_in_schema=False)
+_STATIC = Path(__file__).parent / "static"
+_LIVE_TYPES = ("OperationStarted", "OperationCompleted", "ModuleFaulted", "ModuleRepaired", "OrderDelivered")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [PackageLoader("microfab.api.web", "templates"), PackageLoader("microfab.report", "templates")]
+        ),
+        autoescape=select_autoescape(["html", "j2"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Catalogs (en, es, de, ja, vi) plug in here; until then the English text is shown as written.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.filters["pct"] = lambda x: "–" if x is None else f"{100 * x:.1f} %"
+    env.filters["hours"] = lambda s: f"{s / 3600:.1f}"
+    env.filters["when"] = lambda d: "–" if d is None else d.strftime("%Y-%m-%d %H:%M")
+    return env
+
+
+_ENV = _environment()
+
+
+def _page(template: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+    html = _ENV.get_template(template).render(principal=principal, **context)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": _CSP})
+
+
+_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+
+
+def _staff(principal: Principal) -> None:
+    if principal.role is Role.CUSTOMER:
+        raise Problem(403, "Forbidden", "the console is for operators, planners and admins")
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(principal: PagePrincipal) -> Response:
+    """Staff land on the console, customers on their orders."""
+    return RedirectResponse("/orders" if principal.role is Role.CUSTOMER else "/console", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(next: Annotated[str | None, Query(max_length=500)] = None, failed: bool = False) -> HTMLResponse:
+    """The sign-in form: paste an API key."""
+    return _page("login.html.j2", None, next=safe_next(next, "/"), failed=failed)
+
+
+@router.post("/login")
+async def login(
+    services: ServicesDep,
+    lock: LockDep,
+    key: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """Check the key and keep it in an HttpOnly cookie."""
+    async with lock:
+        services.state.catch_up(services.log)
+        principal = authenticate(services.state, key.strip())
+    if principal is None:
+        return RedirectResponse(f"/login?failed=1&next={safe_next(next, '/')}", status_code=303)
+    response = RedirectResponse(safe_next(next, "/"), status_code=303)
+    response.set_cookie(COOKIE, key.strip(), httponly=True, samesite="strict", path="/", max_age=8 * 3600)
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    """Forget the key."""
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/console", response_class=HTMLResponse)
+async def console(services: ServicesDep, lock: LockDep, principal: PagePrincipal) -> HTMLResponse:
+    """Every site with its modules, their condition live (SSE), and what needs a person."""
+    _staff(principal)
+    network = services.state.network
+    async with lock:
+        states = operations.module_states(services)
+    sites = [
+        {"site": s, "modules": [(m, states.get(m.name, "idle")) for m in network.modules_at(s.name)]}
+        for s in network.sites.values()
+    ]
+    down = sorted(name for name, state in states.items() if state == "down")
+    return _page("console.html.j2", principal, sites=sites, down=down, after=services.state.position,
+                 live_types=_LIVE_TYPES)  # fmt: skip
+
+
+@router.get("/console/sites/{site}", response_class=HTMLResponse)
+async def site_page(site: str, services: ServicesDep, lock: LockDep, principal: PagePrincipal) -> HTMLResponse:
+    """A site: its Gantt (what actually ran) and ISO 22400 OEE per module."""
+    _staff(principal)
+    if site not in services.state.network.sites:
+        raise Problem(404, "Not found", f"unknown site {site!r}")
+    async with lock:
+        report = operations.report(services, gantt_site=site)
+    modules = {n: k for n, k in report.modules.items() if report.site_of[n] == site}
+    return _page("site.html.j2", principal, site=services.state.network.sites[site], report=report,
+                 kpi=report.sites.get(site), modules=modules, gantt=gantt_view(report))  # fmt: skip
+
+
+@router.get("/orders", response_class=HTMLResponse)
+async def orders_page(services: ServicesDep, principal: PagePrincipal) -> HTMLResponse:
+    """The orders the signed-in user may see."""
+    orders = queries.orders_for(services.state, principal, limit=500)
+    return _page("orders.html.j2", principal, orders=orders)
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+async def order_page(order_id: str, services: ServicesDep, principal: PagePrincipal) -> HTMLResponse:
+    """One order: its timeline of events and each unit's passport."""
+    try:
+        order = queries.order_for(services.state, principal, order_id)
+    except UnknownReferenceError as exc:
+        raise Problem(404, "Not found", str(exc)) from None
+    timeline = []
+    for recorded in services.log.read_stream(f"order-{order.id}"):
+        if recorded.type in ("OperationDispatched", "OperationReleased"):
+            continue
+        _, data = encode(recorded.event)
+        timeline.append((recorded.event.at, recorded.type, data.get("operation_id") or data.get("site") or ""))
+    return _page("order.html.j2", principal, order=order, timeline=timeline)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, their static assets and the login redirect."""
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequiredError)
+    async def _login(request: Request, exc: LoginRequiredError) -> Response:
+        return RedirectResponse(login_url(exc.next_path), status_code=303)

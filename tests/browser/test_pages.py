@@ -1,0 +1,79 @@
+"""Pages in a real browser: sign-in, the live console, a site's Gantt, order tracking and passports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from microfab.domain.events import ModuleFaulted, ModuleRepaired
+from microfab.store import open_event_log
+from tests.browser.conftest import Site, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+MODULE = "ohio-press-brake"
+
+
+def sign_in(page: object, site: Site, key: str, path: str) -> None:
+    page.goto(site.url + path)  # type: ignore[attr-defined]
+    assert "/login" in page.url  # type: ignore[attr-defined]
+    page.fill("#key", key)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(site.url + path)  # type: ignore[attr-defined]
+
+
+def test_a_wrong_key_is_refused(page: object, site: Site) -> None:
+    page.goto(site.url + "/login")  # type: ignore[attr-defined]
+    page.fill("#key", "mfk_000000000000_nope")  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    assert page.locator(".error").is_visible()  # type: ignore[attr-defined]
+
+
+def test_operator_sees_a_fault_appear_and_clear_live(page: object, site: Site) -> None:
+    sign_in(page, site, site.operator, "/console")
+    assert page.locator("section.site").count() == 5  # type: ignore[attr-defined]
+    assert page.locator("ul.modules li.chip").count() == len(site.services.state.network.modules)  # type: ignore[attr-defined]
+    assert page.locator("#all-clear").is_visible()  # type: ignore[attr-defined]
+    shot(page, "console")
+
+    # Another process (a site controller) records a fault: the page must show it without a reload.
+    writer = open_event_log(site.db)
+    stream = f"module-{MODULE}"
+    at = site.services.now() + timedelta(minutes=1)
+    writer.append(
+        stream, [ModuleFaulted(at, MODULE, "spindle overload")], expected_version=writer.stream_version(stream)
+    )
+    page.wait_for_selector(f"#module-{MODULE}.down")  # type: ignore[attr-defined]
+    page.wait_for_selector(f'#down-list li[data-module="{MODULE}"]')  # type: ignore[attr-defined]
+    assert not page.locator("#all-clear").is_visible()  # type: ignore[attr-defined]
+    shot(page, "console-fault")
+
+    writer.append(
+        stream, [ModuleRepaired(at + timedelta(minutes=30), MODULE)], expected_version=writer.stream_version(stream)
+    )
+    writer.close()
+    page.wait_for_selector(f"#module-{MODULE}.idle")  # type: ignore[attr-defined]
+    page.wait_for_selector("#all-clear", state="visible")  # type: ignore[attr-defined]
+    assert page.locator("#down-list li").count() == 0  # type: ignore[attr-defined]
+
+
+def test_site_page_shows_gantt_and_oee(page: object, site: Site) -> None:
+    sign_in(page, site, site.operator, "/console/sites/bavaria")
+    assert page.locator("svg.gantt rect").count() > 0  # type: ignore[attr-defined]
+    assert "OEE" in page.inner_text("main")  # type: ignore[attr-defined]
+    shot(page, "site-bavaria")
+
+
+def test_customer_follows_its_order_to_delivery_with_a_passport(page: object, site: Site) -> None:
+    sign_in(page, site, site.customer, "/orders")
+    rows = page.locator("table tr")  # type: ignore[attr-defined]
+    assert rows.count() == 2, "only anna's own order (plus the header)"
+    assert "anna" in rows.nth(1).inner_text()
+    page.click("table a")  # type: ignore[attr-defined]
+    page.wait_for_selector("table.passport")  # type: ignore[attr-defined]
+    assert "delivered" in page.inner_text("h1")  # type: ignore[attr-defined]
+    assert page.locator("table.passport").count() == 2  # type: ignore[attr-defined]
+    assert "OrderDelivered" in page.inner_text("ol.timeline")  # type: ignore[attr-defined]
+    shot(page, "order-passport")
+    page.goto(site.url + "/console")  # type: ignore[attr-defined]
+    assert "Forbidden" in page.inner_text("body")  # type: ignore[attr-defined]
