@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from microfab.domain.access import ApiKeyCreated, ApiKeyRevoked
+from microfab.domain.alerts import AlertAcknowledged, AlertCleared, AlertRaised
 from microfab.domain.codec import EVENT_TYPES
 from microfab.domain.events import (
     Event,
@@ -174,6 +175,11 @@ def sample_events() -> dict[str, Event]:
             at=T0, key_id="a1b2c3d4e5f6", role="customer", customer="acme", market=None, digest="0" * 64, label="ü"
         ),
         "ApiKeyRevoked": ApiKeyRevoked(at=T0, key_id="a1b2c3d4e5f6"),
+        "AlertRaised": AlertRaised(
+            at=T0, alert_id="A00001", kind="module-repeated-faults", subject="mill-1", message="3 faults in 24 h"
+        ),
+        "AlertCleared": AlertCleared(at=T0, alert_id="A00001", reason="no repeated faults in the window any more"),
+        "AlertAcknowledged": AlertAcknowledged(at=T0, alert_id="A00001", by="night-shift ✓"),
     }
 
 

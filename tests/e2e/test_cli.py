@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -112,9 +113,18 @@ def test_unreachable_store_is_one_clear_line() -> None:
 def test_demo_writes_a_report_with_a_gantt(tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     code, text = invoke(
-        "demo", "--orders", "6", "--days", "3", "--network", str(EXAMPLE),
-        "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--out", str(out),
-    )  # fmt: skip
+        "demo",
+        "--orders",
+        "6",
+        "--days",
+        "3",
+        "--network",
+        str(EXAMPLE),
+        "--db",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        "--out",
+        str(out),
+    )
     assert code == 0, text
     assert "placed 6 orders (0 rejected)" in text
     html = out.read_text()
@@ -140,3 +150,35 @@ def test_keys_are_created_listed_and_revoked(tmp_path: Path) -> None:
     code, out = invoke("keys", "create", "--role", "customer", "--db", db)
     assert code == 1
     assert "needs --customer" in out
+
+
+def test_alerts_and_passport(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    assert invoke("apply", str(EXAMPLE), "--db", db)[0] == 0
+    code, out = invoke(
+        "order",
+        "place",
+        "--product",
+        "laptop-stand",
+        "--market",
+        "jp",
+        "--due",
+        "2020-01-01T00:00:00+00:00",
+        "--db",
+        db,
+    )
+    assert code == 0, out
+    assert invoke("run", "--until", "3d", "--db", db)[0] == 0
+    code, out = invoke("alerts", "--all", "--json", "--db", db)
+    assert code == 0, out
+    alerts = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    late = [a for a in alerts if a["kind"] == "order-will-be-late"]
+    assert late, out
+    assert late[0]["cleared_at"] is not None, "cleared once the order was delivered"
+    assert invoke("alerts", "ack", late[0]["alert_id"], "--by", "planner-on-call", "--db", db)[0] == 0
+    code, out = invoke("passport", "ord-00001-001", "--json", "--db", db)
+    assert code == 0, out
+    passport = json.loads(out)
+    assert passport["status"] == "delivered"
+    assert all(step["module"] and step["good"] for step in passport["steps"])
+    assert invoke("passport", "ord-00001-999", "--db", db)[0] == 1

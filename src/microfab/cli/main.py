@@ -34,10 +34,12 @@ app = typer.Typer(
 )
 get_app = typer.Typer(help="List sites, modules, products or orders.", no_args_is_help=True)
 keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
+alerts_app = typer.Typer(help="What needs a person: open alerts (--all for cleared ones too); ack one.")
 order_app = typer.Typer(help="Place and inspect orders.", no_args_is_help=True)
 app.add_typer(get_app, name="get")
 app.add_typer(order_app, name="order")
 app.add_typer(keys_app, name="keys")
+app.add_typer(alerts_app, name="alerts")
 # Piped output (CI logs, `make demo | tee`) gets wide tables instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
@@ -260,6 +262,55 @@ def keys_revoke(key_id: str, db: DbOption = None) -> None:
     with _services(db) as services:
         access.revoke_key(services.state, services.log, key_id, at=services.now())
         console.print(f"key {key_id} revoked")
+
+
+@alerts_app.callback(invoke_without_command=True)
+def alerts(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include cleared alerts.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+    db: DbOption = None,
+) -> None:
+    """List alerts raised by the escalation rules."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _services(db) as services:
+        found = operations.alerts(services, include_cleared=all_)
+        if as_json:
+            for alert in found:
+                print(json.dumps(render.alert_json(alert)))  # noqa: T201 - machine output
+        else:
+            console.print(render.alerts_table(found))
+
+
+@alerts_app.command("ack")
+def alerts_ack(
+    alert_id: str,
+    by: Annotated[str, typer.Option(help="Who takes it on.")],
+    db: DbOption = None,
+) -> None:
+    """Acknowledge an alert."""
+    with _services(db) as services:
+        operations.acknowledge(services, alert_id, by=by)
+        console.print(f"alert {alert_id} acknowledged by {by}")
+
+
+@app.command()
+def passport(
+    serial: str,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    db: DbOption = None,
+) -> None:
+    """The digital passport of one unit: product, configuration, site, every step with its module and times."""
+    with _services(db) as services:
+        order_id = serial.rsplit("-", 1)[0]
+        order = services.state.orders.get(order_id)
+        if order is None or serial not in order.units:
+            _fail(f"no unit {serial!r}")
+        if as_json:
+            print(json.dumps(render.passport_json(order, serial)))  # noqa: T201 - machine output
+        else:
+            render.passport(console, order, serial)
 
 
 def _fail(message: str) -> NoReturn:

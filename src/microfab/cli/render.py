@@ -15,6 +15,7 @@ from microfab.control import operations
 from microfab.control.apply import Action, ApplyPlan
 from microfab.control.bootstrap import Services
 from microfab.control.controller import RunSummary
+from microfab.control.escalation import Alert
 from microfab.control.orders import Placement
 from microfab.control.state import KeyRecord
 from microfab.domain.codec import encode
@@ -122,6 +123,84 @@ def keys_table(keys: Iterable[KeyRecord]) -> Table:
     for k in keys:
         table.add_row(k.key_id, k.role, k.customer or "–", k.market or "–", k.label, "yes" if k.revoked else "no")
     return table
+
+
+def alerts_table(alerts: Iterable[Alert]) -> Table:
+    """Alerts, oldest first."""
+    table = Table("alert", "raised", "kind", "subject", "message", "acknowledged", "cleared")
+    for a in alerts:
+        cleared = f"{a.cleared_at:%m-%d %H:%M} {a.cleared_because}" if a.cleared_at else "–"
+        table.add_row(
+            a.alert_id, f"{a.raised_at:%Y-%m-%d %H:%M}", a.kind, a.subject, a.message, a.acknowledged_by or "–", cleared
+        )
+    return table
+
+
+def alert_json(a: Alert) -> dict[str, Any]:
+    """One alert as a JSON-ready dict."""
+    return {
+        "alert_id": a.alert_id,
+        "kind": a.kind,
+        "subject": a.subject,
+        "message": a.message,
+        "raised_at": a.raised_at.isoformat(),
+        "acknowledged_by": a.acknowledged_by,
+        "cleared_at": a.cleared_at.isoformat() if a.cleared_at else None,
+        "cleared_because": a.cleared_because,
+    }
+
+
+def passport_json(order: Order, serial: str) -> dict[str, Any]:
+    """A unit's passport as a JSON-ready dict."""
+    unit = order.units[serial]
+    return {
+        "serial": serial,
+        "order_id": order.id,
+        "customer": order.customer,
+        "product": order.product,
+        "config": order.config,
+        "market": order.market,
+        "site": order.site,
+        "status": unit.status.value,
+        "shipped_at": _iso(order.shipped_at),
+        "delivered_at": _iso(order.delivered_at),
+        "steps": [
+            {
+                "operation_id": e.operation_id,
+                "step": e.step,
+                "capability": e.capability,
+                "module": e.module,
+                "started_at": _iso(e.started_at),
+                "completed_at": _iso(e.completed_at),
+                "attempts": e.attempts,
+                "good": e.good,
+            }
+            for e in unit.passport.values()
+        ],
+    }
+
+
+def passport(console: Console, order: Order, serial: str) -> None:
+    """A unit's passport, readable."""
+    unit = order.units[serial]
+    console.print(
+        f"[bold]unit {serial}[/] — {unit.status.value}; order {order.id} of {order.customer} "
+        f"({order.market}); {order.product} {order.config}; made at {order.site}",
+        highlight=False,
+    )
+    table = Table("step", "capability", "module", "started", "completed", "attempts", "good")
+    for e in unit.passport.values():
+        table.add_row(
+            e.step,
+            e.capability,
+            e.module or "–",
+            _t(e.started_at),
+            _t(e.completed_at),
+            str(e.attempts),
+            {True: "yes", False: "no", None: "–"}[e.good],
+        )
+    console.print(table)
+    console.print(f"shipped {_t(order.shipped_at)}, delivered {_t(order.delivered_at)}")
 
 
 def placement(console: Console, placed: Placement) -> None:
@@ -304,6 +383,10 @@ class _bar:  # noqa: N801 - used as a context manager function
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+
+
+def _iso(x: datetime | None) -> str | None:
+    return x.isoformat() if x else None
 
 
 def _pct(x: float | None) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from microfab.control.apply import ApplyPlan, plan, record
 from microfab.control.bootstrap import Services, sim_controller
 from microfab.control.controller import Controller, RunSummary, horizon
+from microfab.control.escalation import Alert, Escalation
 from microfab.control.orders import Placement, place_order
 from microfab.control.scenarios import random_orders
 from microfab.domain.commands import PlaceOrder
@@ -49,11 +50,43 @@ async def run(
     arrivals: Sequence[tuple[datetime, PlaceOrder]] = (),
     progress: Progress | None = None,
 ) -> RunSummary:
-    """Run every site on the in-process twin for *span* from network time."""
+    """Run every site on the in-process twin for *span* from network time, with escalation watching."""
     controller = sim_controller(services, breakdowns=breakdowns)
     start = controller.driver.now()
     await controller.start()
-    return await controller.run(horizon(start, span), arrivals=arrivals, progress=progress)
+    end = horizon(start, span)
+    escalation = Escalation(services.state, services.log)
+    summary = await controller.run(end, arrivals=arrivals, progress=watched(escalation, progress))
+    escalation.poll(end)
+    return summary
+
+
+def watched(escalation: Escalation, progress: Progress | None, every: timedelta = timedelta(minutes=15)) -> Progress:
+    """A progress callback that also lets *escalation* poll, at most once per *every* of network time."""
+    last: list[datetime] = []
+
+    def tick(at: datetime) -> None:
+        if not last or at - last[0] >= every:
+            last[:] = [at]
+            escalation.poll(at)
+        if progress is not None:
+            progress(at)
+
+    return tick
+
+
+def alerts(services: Services, *, include_cleared: bool = False) -> list[Alert]:
+    """Alerts from the log: open ones, or all with *include_cleared*."""
+    escalation = Escalation(services.state, services.log)
+    escalation.poll(services.now())
+    if include_cleared:
+        return sorted(escalation.alerts.values(), key=lambda a: a.raised_at)
+    return escalation.open_alerts()
+
+
+def acknowledge(services: Services, alert_id: str, *, by: str) -> None:
+    """Record that *by* took an alert on."""
+    Escalation(services.state, services.log).acknowledge(alert_id, by=by, at=services.now())
 
 
 def module_states(services: Services) -> dict[str, str]:
@@ -123,7 +156,9 @@ async def demo(
         on_start(start, end)
     controller: Controller = sim_controller(services)
     await controller.start()
-    summary = await controller.run(end, arrivals=arrivals, progress=progress)
+    escalation = Escalation(services.state, services.log)
+    summary = await controller.run(end, arrivals=arrivals, progress=watched(escalation, progress))
+    escalation.poll(end)
     return DemoResult(len(applied), summary, report(services, start=start, end=end))
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from microfab.domain import access as _access
+from microfab.domain import alerts as _alerts
 from microfab.domain import events as _events
 from microfab.domain.events import Event
 from microfab.domain.quantities import Duration, Mass, Money
@@ -18,7 +19,7 @@ from microfab.domain.schedules import ScheduledOperation
 
 EVENT_TYPES: dict[str, type[Event]] = {
     name: obj
-    for module in (_events, _access)
+    for module in (_events, _access, _alerts)
     for name, obj in vars(module).items()
     if isinstance(obj, type) and issubclass(obj, Event) and obj is not Event
 }
