@@ -98,6 +98,12 @@ def test_order_place_run_and_report(tmp_path: Path) -> None:
     code, out = invoke("kpi", "--db", db)
     assert code == 0
     assert "OEE" in out
+    code, out = invoke("kpi", "--site", "bavaria", "--since", "2d", "--no-modules", "--db", db)
+    assert code == 0, out
+    assert "bavaria" in out
+    assert "ohio" not in out
+    assert invoke("kpi", "--site", "atlantis", "--db", db)[0] == 1
+    assert invoke("kpi", "--since", "2026-01-01T00:00:00", "--db", db)[0] == 1
     code, out = invoke("events", "--stream", "order-", "--limit", "5", "--db", db)
     assert code == 0
     assert "OrderDelivered" in out

@@ -185,12 +185,17 @@ def events(
 
 @app.command()
 def kpi(
+    site: Annotated[str | None, typer.Option(help="Only this site's modules and orders.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Window start: an ISO 8601 time with offset, or a span back from now (7d).")
+    ] = None,
     modules: Annotated[bool, typer.Option(help="Also list every module.")] = True,
     db: DbOption = None,
 ) -> None:
-    """Delivery, OEE per site and per module, from the recorded events."""
+    """Delivery, OEE per site and module, and a downtime Pareto, from the recorded events."""
     with _services(db) as services:
-        render.report(console, operations.report(services), modules=modules)
+        start = _since(since, services.now()) if since else None
+        render.report(console, operations.report(services, site=site, start=start), modules=modules)
 
 
 @app.command()
@@ -317,6 +322,17 @@ def _fail(message: str) -> NoReturn:
     """Print one error line (never wrapped, whitespace collapsed) and exit with status 1."""
     errors.print(f"[red]error[/]: {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def _since(text: str, now: datetime) -> datetime:
+    """An aware ISO 8601 time, or *now* minus a duration like ``7d``."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return now - _duration(text).to_timedelta()
+    if moment.tzinfo is None:
+        _fail(f"--since: {text!r} needs a UTC offset, e.g. {text}+00:00")
+    return moment
 
 
 def _duration(text: str) -> Duration:

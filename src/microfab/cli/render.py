@@ -332,6 +332,17 @@ def report(console: Console, r: Report, *, modules: bool = True) -> None:
     console.print(_kpi_table("site", r.sites, None, "sites — ISO 22400 OEE (PBT = calendar time)"))
     if modules:
         console.print(_kpi_table("module", r.modules, r.site_of, "modules"))
+    if r.downtime:
+        pareto = Table("module", "reason", "faults", "down h", "cumulative", title="downtime Pareto (ISO 22400 ADOT)")
+        for cause in r.downtime[:15]:
+            pareto.add_row(
+                cause.module,
+                cause.reason,
+                str(cause.faults),
+                f"{cause.hours:.1f}",
+                f"{100 * cause.cumulative_share:.0f} %",
+            )
+        console.print(pareto)
 
 
 def _kpi_table(first: str, rows: Mapping[str, Any], site_of: Mapping[str, str] | None, title: str) -> Table:

@@ -109,15 +109,25 @@ def module_states(services: Services) -> dict[str, str]:
 
 
 def report(
-    services: Services, *, start: datetime | None = None, end: datetime | None = None, gantt_site: str | None = None
+    services: Services,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    gantt_site: str | None = None,
+    site: str | None = None,
 ) -> Report:
-    """The report over the production window: from the first order placed to the last event."""
+    """The report over the production window (first order placed to the last event), optionally of one site."""
+    network = services.state.network
+    if site is not None:
+        network.site(site)  # UnknownReferenceError names the known sites
     events = [r.event for r in services.log.read_all()]
     placed = [e.at for e in events if type(e).__name__ == "OrderPlaced"]
     first = start or (min(placed) if placed else services.now())
     last = end or services.now()
+    if last < first:
+        raise ValueError(f"--since: {first:%Y-%m-%d %H:%M} is after the last event ({last:%Y-%m-%d %H:%M})")
     return build_report(
-        services.state.network, services.state.orders.values(), events, start=first, end=last, gantt_site=gantt_site
+        network, services.state.orders.values(), events, start=first, end=last, gantt_site=gantt_site, site=site
     )
 
 

@@ -10,6 +10,7 @@ from microfab.domain.events import Event, ModuleFaulted, ModuleRepaired, Operati
 from microfab.domain.network import Network
 from microfab.domain.orders import Order
 from microfab.kpi.delivery import DeliveryKpis, delivery_kpis
+from microfab.kpi.downtime import DowntimeCause, downtime_pareto
 from microfab.kpi.oee import ModuleKpis, module_kpis, site_kpis
 
 
@@ -41,6 +42,8 @@ class Report:
     gantt_site: str
     gantt: tuple[GanttBar, ...]
     events: int
+    downtime: tuple[DowntimeCause, ...] = ()
+    site: str | None = None
 
 
 def build_report(
@@ -51,17 +54,21 @@ def build_report(
     start: datetime,
     end: datetime,
     gantt_site: str | None = None,
+    site: str | None = None,
 ) -> Report:
-    """Compute the report over ``[start, end]`` from the orders and the recorded events (time order)."""
-    items = sorted(orders, key=lambda o: o.id)
-    site_of = {name: m.site for name, m in network.modules.items()}
+    """Compute the report over ``[start, end]`` from the orders and the recorded events (time order).
+
+    With *site*, only that site's modules and the orders made there count.
+    """
+    items = sorted((o for o in orders if site is None or o.site == site), key=lambda o: o.id)
+    site_of = {name: m.site for name, m in network.modules.items() if site is None or m.site == site}
     per_module = module_kpis(events, site_of, start, end)
     by_market: dict[str, list[Order]] = {}
     for order in items:
         by_market.setdefault(order.market, []).append(order)
     per_site = site_kpis(per_module, site_of)
     busiest = max(per_site.values(), key=lambda k: (k.apt, k.name), default=None)
-    chosen = gantt_site or (busiest.name if busiest else "")
+    chosen = gantt_site or site or (busiest.name if busiest else "")
     return Report(
         network=network.name,
         start=start,
@@ -75,6 +82,8 @@ def build_report(
         gantt_site=chosen,
         gantt=tuple(gantt_bars(events, {n for n, s in site_of.items() if s == chosen}, end)),
         events=len(events),
+        downtime=tuple(downtime_pareto(events, site_of, start, end)),
+        site=site,
     )
 
 
