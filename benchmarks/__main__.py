@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 
-from benchmarks import event_log, scheduler
+from benchmarks import api_load, event_log, scheduler
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("which", nargs="*", choices=["scheduler", "eventlog"], default=["scheduler", "eventlog"])
+    choices = ["scheduler", "eventlog", "api"]
+    parser.add_argument("which", nargs="*", choices=choices, default=choices)
     parser.add_argument("--quick", action="store_true", help="fewer instances, runs and events")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -18,6 +19,8 @@ def main() -> None:
         scheduler.main(quick=args.quick)
     if "eventlog" in args.which:
         event_log.main(quick=args.quick)
+    if "api" in args.which:
+        api_load.main(quick=args.quick)
 
 
 if __name__ == "__main__":
