@@ -7,16 +7,18 @@ Pages call the same control functions and queries as the REST API.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Cookie, Depends, FastAPI, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from microfab.api.deps import LockDep, ServicesDep
 from microfab.api.problems import Problem
+from microfab.api.web import i18n
 from microfab.api.web.session import COOKIE, LoginRequiredError, PagePrincipal, login_url, safe_next
 from microfab.control import operations, queries
 from microfab.control.access import authenticate
@@ -27,10 +29,13 @@ from microfab.report.html import gantt_view
 
 router = APIRouter(include_in_schema=False)
 _STATIC = Path(__file__).parent / "static"
+_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
 _LIVE_TYPES = ("OperationStarted", "OperationCompleted", "ModuleFaulted", "ModuleRepaired", "OrderDelivered")
 
 
-def _environment() -> Environment:
+@cache
+def _environment(language: str) -> Environment:
+    """One template environment per language, with that language's gettext catalog installed."""
     env = Environment(
         loader=ChoiceLoader(
             [PackageLoader("microfab.api.web", "templates"), PackageLoader("microfab.report", "templates")]
@@ -38,23 +43,40 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html", "j2"]),
         extensions=["jinja2.ext.i18n"],
     )
-    # Catalogs (en, es, de, ja, vi) plug in here; until then the English text is shown as written.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["pct"] = lambda x: "–" if x is None else f"{100 * x:.1f} %"
     env.filters["hours"] = lambda s: f"{s / 3600:.1f}"
     env.filters["when"] = lambda d: "–" if d is None else d.strftime("%Y-%m-%d %H:%M")
+    env.globals.update(languages=i18n.LOCALES, html_lang=i18n.html_lang)
     return env
 
 
-_ENV = _environment()
+def page_language(
+    request: Request,
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+    mf_lang: Annotated[str | None, Cookie()] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> str:
+    """The language of this page: ``?lang=``, then the cookie, then Accept-Language, then English."""
+    chosen: str = i18n.negotiate(lang, mf_lang, accept_language)
+    request.state.remember_language = chosen if i18n.supported(lang) else None
+    return chosen
 
 
-def _page(template: str, principal: Principal | None, **context: Any) -> HTMLResponse:
-    html = _ENV.get_template(template).render(principal=principal, **context)
-    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": _CSP})
+PageLanguage = Annotated[str, Depends(page_language)]
 
 
-_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+def _page(request: Request, template: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+    language: str = context.pop("language")
+    html = (
+        _environment(language)
+        .get_template(template)
+        .render(principal=principal, language=language, path=request.url.path, **context)
+    )
+    response = HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": _CSP})
+    if getattr(request.state, "remember_language", None):
+        response.set_cookie(i18n.COOKIE, language, samesite="lax", path="/", max_age=365 * 86400)
+    return response
 
 
 def _staff(principal: Principal) -> None:
@@ -69,9 +91,14 @@ async def home(principal: PagePrincipal) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(next: Annotated[str | None, Query(max_length=500)] = None, failed: bool = False) -> HTMLResponse:
+async def login_form(
+    request: Request,
+    language: PageLanguage,
+    next: Annotated[str | None, Query(max_length=500)] = None,
+    failed: bool = False,
+) -> HTMLResponse:
     """The sign-in form: paste an API key."""
-    return _page("login.html.j2", None, next=safe_next(next, "/"), failed=failed)
+    return _page(request, "login.html.j2", None, language=language, next=safe_next(next, "/"), failed=failed)
 
 
 @router.post("/login")
@@ -101,7 +128,9 @@ async def logout() -> Response:
 
 
 @router.get("/console", response_class=HTMLResponse)
-async def console(services: ServicesDep, lock: LockDep, principal: PagePrincipal) -> HTMLResponse:
+async def console(
+    request: Request, language: PageLanguage, services: ServicesDep, lock: LockDep, principal: PagePrincipal
+) -> HTMLResponse:
     """Every site with its modules, their condition live (SSE), and what needs a person."""
     _staff(principal)
     network = services.state.network
@@ -112,12 +141,22 @@ async def console(services: ServicesDep, lock: LockDep, principal: PagePrincipal
         for s in network.sites.values()
     ]
     down = sorted(name for name, state in states.items() if state == "down")
-    return _page("console.html.j2", principal, sites=sites, down=down, after=services.state.position,
-                 live_types=_LIVE_TYPES)  # fmt: skip
+    return _page(
+        request,
+        "console.html.j2",
+        principal,
+        language=language,
+        sites=sites,
+        down=down,
+        after=services.state.position,
+        live_types=_LIVE_TYPES,
+    )
 
 
 @router.get("/console/sites/{site}", response_class=HTMLResponse)
-async def site_page(site: str, services: ServicesDep, lock: LockDep, principal: PagePrincipal) -> HTMLResponse:
+async def site_page(
+    request: Request, language: PageLanguage, site: str, services: ServicesDep, lock: LockDep, principal: PagePrincipal
+) -> HTMLResponse:
     """A site: its Gantt (what actually ran) and ISO 22400 OEE per module."""
     _staff(principal)
     if site not in services.state.network.sites:
@@ -125,19 +164,32 @@ async def site_page(site: str, services: ServicesDep, lock: LockDep, principal: 
     async with lock:
         report = operations.report(services, gantt_site=site)
     modules = {n: k for n, k in report.modules.items() if report.site_of[n] == site}
-    return _page("site.html.j2", principal, site=services.state.network.sites[site], report=report,
-                 kpi=report.sites.get(site), modules=modules, gantt=gantt_view(report))  # fmt: skip
+    return _page(
+        request,
+        "site.html.j2",
+        principal,
+        language=language,
+        site=services.state.network.sites[site],
+        report=report,
+        kpi=report.sites.get(site),
+        modules=modules,
+        gantt=gantt_view(report),
+    )
 
 
 @router.get("/orders", response_class=HTMLResponse)
-async def orders_page(services: ServicesDep, principal: PagePrincipal) -> HTMLResponse:
+async def orders_page(
+    request: Request, language: PageLanguage, services: ServicesDep, principal: PagePrincipal
+) -> HTMLResponse:
     """The orders the signed-in user may see."""
     orders = queries.orders_for(services.state, principal, limit=500)
-    return _page("orders.html.j2", principal, orders=orders)
+    return _page(request, "orders.html.j2", principal, language=language, orders=orders)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
-async def order_page(order_id: str, services: ServicesDep, principal: PagePrincipal) -> HTMLResponse:
+async def order_page(
+    request: Request, language: PageLanguage, order_id: str, services: ServicesDep, principal: PagePrincipal
+) -> HTMLResponse:
     """One order: its timeline of events and each unit's passport."""
     try:
         order = queries.order_for(services.state, principal, order_id)
@@ -149,7 +201,7 @@ async def order_page(order_id: str, services: ServicesDep, principal: PagePrinci
             continue
         _, data = encode(recorded.event)
         timeline.append((recorded.event.at, recorded.type, data.get("operation_id") or data.get("site") or ""))
-    return _page("order.html.j2", principal, order=order, timeline=timeline)
+    return _page(request, "order.html.j2", principal, language=language, order=order, timeline=timeline)
 
 
 def install(app: FastAPI) -> None:

@@ -25,7 +25,7 @@
     if (down && !existing) {
       const item = document.createElement("li");
       item.dataset.module = module;
-      item.textContent = module + " — down";
+      item.textContent = module + " — " + (feed.dataset.downLabel || "down");
       downList.appendChild(item);
     } else if (!down && existing) {
       existing.remove();
