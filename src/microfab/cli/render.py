@@ -20,7 +20,7 @@ from microfab.control.orders import Placement
 from microfab.control.state import KeyRecord
 from microfab.domain.codec import encode
 from microfab.domain.network import Network
-from microfab.domain.orders import Order
+from microfab.domain.orders import Order, Unit
 from microfab.domain.quantities import Duration
 from microfab.kpi.report import Report
 from microfab.store.base import RecordedEvent
@@ -188,19 +188,26 @@ def passport(console: Console, order: Order, serial: str) -> None:
         f"({order.market}); {order.product} {order.config}; made at {order.site}",
         highlight=False,
     )
-    table = Table("step", "capability", "module", "started", "completed", "attempts", "good")
+    console.print(_passport_table(unit))
+    console.print(f"shipped {_t(order.shipped_at)}, delivered {_t(order.delivered_at)}")
+
+
+def _passport_table(unit: Unit, title: str | None = None) -> Table:
+    """One row per step: capability, module, times, attempts, inspection result."""
+    table = Table("operation", "step", "capability", "module", "started", "completed", "attempts", "good", title=title)
     for e in unit.passport.values():
+        good = {True: "yes", False: "no", None: "–"}[e.good]
         table.add_row(
+            e.operation_id,
             e.step,
             e.capability,
             e.module or "–",
             _t(e.started_at),
             _t(e.completed_at),
             str(e.attempts),
-            {True: "yes", False: "no", None: "–"}[e.good],
+            good,
         )
-    console.print(table)
-    console.print(f"shipped {_t(order.shipped_at)}, delivered {_t(order.delivered_at)}")
+    return table
 
 
 def placement(console: Console, placed: Placement) -> None:
@@ -230,29 +237,7 @@ def order_detail(console: Console, order: Order) -> None:
     """An order and each unit's passport."""
     console.print(orders_table([order]))
     for unit in order.units.values():
-        table = Table(
-            "operation",
-            "step",
-            "capability",
-            "module",
-            "started",
-            "completed",
-            "attempts",
-            "good",
-            title=f"unit {unit.serial} — {unit.status.value}",
-        )
-        for e in unit.passport.values():
-            table.add_row(
-                e.operation_id,
-                e.step,
-                e.capability,
-                e.module or "–",
-                _t(e.started_at),
-                _t(e.completed_at),
-                str(e.attempts),
-                {True: "yes", False: "no", None: "–"}[e.good],
-            )
-        console.print(table)
+        console.print(_passport_table(unit, title=f"unit {unit.serial} — {unit.status.value}"))
 
 
 def events_table(rows: Sequence[RecordedEvent]) -> Table:
