@@ -188,3 +188,16 @@ def test_alerts_and_passport(tmp_path: Path) -> None:
     assert passport["status"] == "delivered"
     assert all(step["module"] and step["good"] for step in passport["steps"])
     assert invoke("passport", "ord-00001-999", "--db", db)[0] == 1
+
+
+def test_run_with_demand_reports_its_figures_as_json(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    assert invoke("apply", str(EXAMPLE), "--db", db)[0] == 0
+    code, out = invoke("run", "--until", "3d", "--demand", "4", "--seed", "5", "--json", "--db", db)
+    assert code == 0, out
+    figures = json.loads(out.strip().splitlines()[-1])
+    assert figures["placed"] == figures["orders"] == 12
+    assert figures["duplicates"] == 0
+    assert figures["lost"] == 0
+    assert figures["operations_executed"] > 0
+    assert set(figures["oee_by_site"]) <= {"ohio", "monterrey", "bavaria", "japan", "vietnam"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,6 +20,7 @@ from rich.markup import escape
 from microfab.cli import render
 from microfab.control import access, operations
 from microfab.control.bootstrap import Services, bootstrap
+from microfab.control.figures import run_figures
 from microfab.domain.access import Role
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError
@@ -156,13 +158,28 @@ def order_show(order_id: str, db: DbOption = None) -> None:
 def run(
     until: Annotated[str, typer.Option(help="How long to run, e.g. 8h, 7d.")] = "1d",
     breakdowns: Annotated[bool, typer.Option(help="Simulate module breakdowns.")] = True,
+    demand: Annotated[float, typer.Option(min=0, help="New orders per day across all markets (seeded).")] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the demand and of the twin.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Run the network on the in-process twin for a span of simulated time."""
+    """Run the network on the in-process twin for a span of simulated time, optionally with new demand."""
     span = _duration(until)
-    with _services(db) as services:
-        summary = asyncio.run(render.with_progress(console, services, span, breakdowns=breakdowns))
-        console.print(f"ran {span} of simulated time: {summary.events} driver events, {summary.schedules} schedules.")
+    overrides = {"seed": seed} if seed is not None else {}
+    with _services(db, **overrides) as services:
+        started, clock = services.now(), time.perf_counter()
+        arrivals = operations.demand(services, per_day=demand, span=span) if demand else []
+        out = errors if as_json else console
+        summary = asyncio.run(render.with_progress(out, services, span, breakdowns=breakdowns, arrivals=arrivals))
+        if as_json:
+            report = operations.report(services, start=started)
+            figures = run_figures(services, report, start=started, wall_s=time.perf_counter() - clock)
+            print(json.dumps({"span": str(span), "placed": summary.placed, **figures}))  # noqa: T201 - machine output
+        else:
+            console.print(
+                f"ran {span} of simulated time: {summary.placed} orders placed, {summary.events} driver events, "
+                f"{summary.schedules} schedules."
+            )
 
 
 @app.command()
@@ -340,3 +357,7 @@ def _duration(text: str) -> Duration:
         return Duration.parse(text)
     except ValueError as exc:
         _fail(f"--until: {exc}")
+
+
+if __name__ == "__main__":
+    app()

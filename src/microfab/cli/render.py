@@ -19,6 +19,7 @@ from microfab.control.escalation import Alert
 from microfab.control.orders import Placement
 from microfab.control.state import KeyRecord
 from microfab.domain.codec import encode
+from microfab.domain.commands import PlaceOrder
 from microfab.domain.network import Network
 from microfab.domain.orders import Order, Unit
 from microfab.domain.quantities import Duration
@@ -260,7 +261,14 @@ def events_json(rows: Sequence[RecordedEvent]) -> list[dict[str, Any]]:
     return out
 
 
-async def with_progress(console: Console, services: Services, span: Duration, *, breakdowns: bool) -> RunSummary:
+async def with_progress(
+    console: Console,
+    services: Services,
+    span: Duration,
+    *,
+    breakdowns: bool,
+    arrivals: Sequence[tuple[datetime, PlaceOrder]] = (),
+) -> RunSummary:
     """Run the network with a progress bar over simulated time."""
     start = services.now()
     with _bar(console) as (progress, task):
@@ -269,7 +277,7 @@ async def with_progress(console: Console, services: Services, span: Duration, *,
             progress.update(task, completed=(at - start).total_seconds())
 
         progress.update(task, total=span.seconds)
-        return await operations.run(services, span, breakdowns=breakdowns, progress=tick)
+        return await operations.run(services, span, breakdowns=breakdowns, arrivals=arrivals, progress=tick)
 
 
 async def demo(

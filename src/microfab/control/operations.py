@@ -89,6 +89,19 @@ def acknowledge(services: Services, alert_id: str, *, by: str) -> None:
     Escalation(services.state, services.log).acknowledge(alert_id, by=by, at=services.now())
 
 
+def demand(services: Services, *, per_day: float, span: Duration) -> list[tuple[datetime, PlaceOrder]]:
+    """Seeded new orders at *per_day* over the span, the last ones early enough to be made and shipped."""
+    days = span.seconds / 86400
+    spread = Duration(int(span.seconds * 0.75)) if days > 4 else span
+    return random_orders(
+        services.state.network,
+        count=max(1, round(per_day * days)),
+        start=services.now(),
+        spread=spread.to_timedelta(),
+        seed=services.settings.seed,
+    )
+
+
 def module_states(services: Services) -> dict[str, str]:
     """Each module's last known condition from the log: ``idle``, ``execute`` or ``down``."""
     states = dict.fromkeys(services.state.network.modules, "idle")
