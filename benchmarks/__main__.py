@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import logging
 
-from benchmarks import api_load, event_log, scheduler
+from benchmarks import api_load, configurator, event_log, scheduler
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    choices = ["scheduler", "eventlog", "api"]
+    choices = ["scheduler", "configurator", "eventlog", "api"]
     parser.add_argument("which", nargs="*", choices=choices, default=choices)
     parser.add_argument("--quick", action="store_true", help="fewer instances, runs and events")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if "scheduler" in args.which:
         scheduler.main(quick=args.quick)
+    if "configurator" in args.which:
+        configurator.main(quick=args.quick)
     if "eventlog" in args.which:
         event_log.main(quick=args.quick)
     if "api" in args.which:

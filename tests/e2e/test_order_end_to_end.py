@@ -20,7 +20,7 @@ from tests.e2e.conftest import EXAMPLE
 
 pytestmark = pytest.mark.e2e
 
-STAND = {"width": "wide", "finish": "anodized-black", "engraving": "logo"}
+STAND = {"width": 380, "finish": "anodized-black", "engraving": "ACME"}
 
 
 def test_one_order_is_delivered_with_a_complete_passport(services: Services) -> None:
@@ -30,6 +30,15 @@ def test_one_order_is_delivered_with_a_complete_passport(services: Services) -> 
     assert order.site is not None
     assert placed.allocation.chosen.site == order.site
     assert order.total.currency == "USD"
+    assert order.config == {
+        "width": 380,
+        "material": "aluminium",
+        "finish": "anodized-black",
+        "engraving": "ACME",
+        "usb_hub": False,
+    }
+    assert order.product_version == services.state.network.product("laptop-stand").version != ""
+    assert len(order.config_hash) == 16
 
     summary = asyncio.run(operations.run(services, Duration.parse("5d")))
     assert summary.schedules >= 1
@@ -43,6 +52,7 @@ def test_one_order_is_delivered_with_a_complete_passport(services: Services) -> 
     for unit in order.units.values():
         assert unit.status is UnitStatus.DELIVERED
         assert [e.step for e in unit.passport.values()] == [s.name for s in routing]
+        assert [e.family for e in unit.passport.values()] == [s.family for s in routing]
         previous_end = None
         for entry in unit.passport.values():
             assert entry.module is not None

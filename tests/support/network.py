@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from microfab.domain.formula import parse
 from microfab.domain.modules import Module, ModuleType
 from microfab.domain.network import FxRate, Lane, Market, Network, RateTable, Site
-from microfab.domain.products import Choice, Condition, Option, ProductTemplate, RoutingStep
-from microfab.domain.quantities import Duration, Mass, Money
+from microfab.domain.products import EnumOption, ProductTemplate, RoutingStep
+from microfab.domain.quantities import Duration, Money
 
 
 def module_type(name: str, caps: set[str], cost: str = "60 USD", speed: str = "1") -> ModuleType:
@@ -26,23 +27,21 @@ def module_type(name: str, caps: set[str], cost: str = "60 USD", speed: str = "1
 
 
 def product() -> ProductTemplate:
-    finish = Option(
-        "finish",
-        (Choice("raw"), Choice("anodized", price_delta=Money.parse("12 USD"), mass_delta=Mass.parse("50 g"))),
-        "raw",
-    )
+    finish = EnumOption("finish", ("raw", "anodized"), default="raw")
     return ProductTemplate(
         name="stand",
         family="stands",
+        currency="USD",
         options=(finish,),
+        rules=(),
         routing=(
-            RoutingStep("cut", "laser-cut", Duration.parse("10m")),
-            RoutingStep("anodize", "anodize", Duration.parse("30m"), Condition({"finish": frozenset({"anodized"})})),
-            RoutingStep("pack", "pack", Duration.parse("5m")),
+            RoutingStep("cut", "laser-cut", parse("10")),
+            RoutingStep("anodize", "anodize", parse("30"), when=parse('finish == "anodized"')),
+            RoutingStep("pack", "pack", parse("5")),
         ),
         bom=(),
-        list_price=Money.parse("89 USD"),
-        mass=Mass.parse("1.5 kg"),
+        price=parse('89 + (12 if finish == "anodized" else 0)'),
+        mass=parse('1.5 + (0.05 if finish == "anodized" else 0)'),
     )
 
 

@@ -93,7 +93,7 @@ class OrderCreate(BaseModel):
     product: str = Field(pattern=_NAME, max_length=63)
     market: str | None = Field(default=None, pattern=_NAME, max_length=63)
     quantity: int = Field(ge=1, le=10_000)
-    config: dict[str, str] = Field(default_factory=dict, max_length=64)
+    config: dict[str, str | int | bool] = Field(default_factory=dict, max_length=64)
     customer: str | None = Field(default=None, min_length=1, max_length=100)
     due: AwareDatetime | None = None
 
@@ -111,7 +111,7 @@ class OrderPublic(BaseModel):
     id: str
     customer: str
     product: str
-    config: dict[str, str]
+    config: dict[str, str | int | bool]
     quantity: int
     market: str
     status: str
@@ -169,7 +169,7 @@ class PassportPublic(BaseModel):
     serial: str
     order_id: str
     product: str
-    config: dict[str, str]
+    config: dict[str, str | int | bool]
     site: str | None
     status: str
     steps: list[PassportStep]

@@ -20,6 +20,7 @@ from microfab.control.orders import Placement
 from microfab.control.state import KeyRecord
 from microfab.domain.codec import encode
 from microfab.domain.commands import PlaceOrder
+from microfab.domain.errors import DomainError
 from microfab.domain.network import Network
 from microfab.domain.orders import Order, Unit
 from microfab.domain.quantities import Duration
@@ -92,10 +93,13 @@ def modules_table(network: Network, states: Mapping[str, str]) -> Table:
 
 def products_table(network: Network) -> Table:
     """Products with options and list price."""
-    table = Table("product", "family", "list price", "options", "steps")
+    table = Table("product", "family", "default price", "options", "steps")
     for product in network.products.values():
-        options = "; ".join(f"{o.name}: {'/'.join(c.value for c in o.choices)}" for o in product.options)
-        table.add_row(product.name, product.family, str(product.list_price), options, str(len(product.routing)))
+        try:
+            price = str(product.unit_price(product.configure({})))
+        except DomainError:
+            price = "-"
+        table.add_row(product.name, product.family, price, product.describe_options(), str(len(product.routing)))
     return table
 
 

@@ -1,4 +1,4 @@
-"""The skeleton's quote: list price plus option deltas, converted once at the table's rate and rounded.
+"""The skeleton's quote: the product's price formula, converted once at the table's rate and rounded.
 
 Pure: a function of the product, the configuration, the market and the rate table.
 The localization issue adds tax, locale formatting, FX locks and landed cost per site.
@@ -19,7 +19,7 @@ class Quote:
     """A price for *quantity* units in the market's currency, with the FX rate used."""
 
     product: str
-    config: dict[str, str]
+    config: dict[str, str | int | bool]
     quantity: int
     market: str
     unit_price: Money
@@ -37,7 +37,8 @@ def quote(product: ProductTemplate, config: Configuration, quantity: int, market
     Raises
     ------
     InvalidConfigurationError
-        When *config* names an option or value the product does not offer.
+        When *config* names an option or value the product does not offer (rules are the
+        configurator's: `microfab.control.orders` validates them before quoting).
     NoFxRateError
         When the rate table cannot convert to the market's currency.
     """

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from microfab.commerce import Quote, quote
+from microfab.configurator import derive, validate
 from microfab.control.state import State, order_stream
 from microfab.domain.commands import PlaceOrder
-from microfab.domain.errors import DomainError
+from microfab.domain.errors import DomainError, InvalidConfigurationError
 from microfab.domain.events import Event, OperationReleased, OrderAllocated, OrderPlaced
 from microfab.domain.operations import operation_id
 from microfab.domain.orders import Order
+from microfab.domain.products import config_hash
 from microfab.domain.quantities import Duration
 from microfab.planning import Allocation, allocate
 from microfab.store.base import ConcurrencyError, EventLog
@@ -48,13 +50,18 @@ def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -
     UnknownReferenceError
         Unknown product or market.
     InvalidConfigurationError
-        An option or value the product does not offer.
+        An option or value the product does not offer, or a configuration that breaks the
+        product's rules (the message lists every violated rule).
     NoEligibleSiteError
         No site has every capability and an open lane to the market.
     """
     network = state.network
     product = network.product(cmd.product)
     market = network.market(cmd.market)
+    violations = validate(product, cmd.config)
+    if violations:
+        listed = "; ".join(f"{v.rule_id}: {v.message}" for v in violations)
+        raise InvalidConfigurationError(f"{product.name}: the configuration breaks {listed}")
     priced = quote(product, cmd.config, cmd.quantity, market, network.fx)
     allocation = allocate(network, cmd.product, priced.config, cmd.quantity, cmd.market)
     chosen = allocation.chosen
@@ -62,7 +69,7 @@ def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -
     assert chosen.production_cost is not None and chosen.freight_cost is not None
     promise = quoted_lead_time(chosen.work, chosen.lead_time)
     due = cmd.due or at + timedelta(seconds=promise.seconds)
-    steps = product.routing_for(priced.config)
+    steps = derive(product, priced.config).routing
     for attempt in range(_ID_RETRIES):
         order_id = cmd.order_id or _next_id(state, attempt)
         serials = tuple(f"{order_id}-{i:03d}" for i in range(1, cmd.quantity + 1))
@@ -79,6 +86,8 @@ def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -
                 priced.unit_price,
                 priced.total,
                 priced.fx_rate,
+                product.version,
+                config_hash(priced.config),
             ),
             OrderAllocated(
                 at, order_id, chosen.site, chosen.lane, chosen.production_cost, chosen.freight_cost, serials
@@ -98,6 +107,7 @@ def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -
                         step.capability,
                         step.duration,
                         predecessors,
+                        step.family,
                     )
                 )
         try:

@@ -13,7 +13,7 @@ class PlaceOrder:
 
     customer: str
     product: str
-    config: Mapping[str, str]
+    config: Mapping[str, str | int | bool]
     quantity: int
     market: str
     due: datetime | None = None

@@ -66,13 +66,15 @@ class OrderPlaced(Event):
     order_id: str
     customer: str
     product: str
-    config: Mapping[str, str]
+    config: Mapping[str, str | int | bool]
     quantity: int
     market: str
     due: datetime
     unit_price: Money
     total: Money
     fx_rate: Decimal
+    product_version: str = ""
+    config_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ class OperationReleased(Event):
     capability: str
     standard: Duration
     predecessors: tuple[str, ...]
+    family: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,22 @@ def next_state(state: PackMLState, command: PackMLCommand) -> PackMLState:
         raise InvalidTransitionError(f"PackML command {command.value} is not allowed in state {state.value}") from None
 
 
+class FailureClock(enum.StrEnum):
+    """What a module's time to failure counts: all calendar time, or only time spent working."""
+
+    CALENDAR = "calendar"
+    BUSY = "busy"
+
+
+class RepairPolicy(enum.StrEnum):
+    """What happens to the setup or operation a breakdown interrupted, once repaired."""
+
+    RESUME = "resume"
+    """Go on with the time that was left (preempt-resume)."""
+    RESTART = "restart"
+    """Start the setup or operation over (preempt-repeat): the work done is lost."""
+
+
 @dataclass(frozen=True, slots=True)
 class ModuleType:
     """A container module design, like an image: what it can do, how fast, how reliable, what it costs.
@@ -108,6 +124,9 @@ class ModuleType:
         Mean time between failures and to repair (exponential in the twin).
     yield_rate
         Share of operations that come out good, in (0, 1].
+    failure_clock, repair_policy
+        Whether the time to failure runs on the calendar or on busy time, and whether work
+        interrupted by a breakdown resumes or restarts after repair.
     """
 
     name: str
@@ -120,6 +139,8 @@ class ModuleType:
     cost_per_hour: Money
     deploy_lead_time: Duration
     slots: int = 1
+    failure_clock: FailureClock = FailureClock.CALENDAR
+    repair_policy: RepairPolicy = RepairPolicy.RESUME
 
     def __post_init__(self) -> None:
         if not self.capabilities:

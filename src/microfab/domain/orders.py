@@ -58,6 +58,7 @@ class PassportEntry:
     completed_at: datetime | None = None
     attempts: int = 0
     good: bool | None = None
+    family: str = ""
 
 
 @dataclass(slots=True)
@@ -84,7 +85,7 @@ class Order:
     id: str
     customer: str
     product: str
-    config: dict[str, str]
+    config: dict[str, str | int | bool]
     quantity: int
     market: str
     placed_at: datetime
@@ -102,6 +103,8 @@ class Order:
     delivered_at: datetime | None = None
     on_time: bool | None = None
     version: int = 0
+    product_version: str = ""
+    config_hash: str = ""
 
     @classmethod
     def replay(cls, events: list[Event]) -> Order:
@@ -123,6 +126,8 @@ class Order:
             unit_price=first.unit_price,
             total=first.total,
             version=1,
+            product_version=first.product_version,
+            config_hash=first.config_hash,
         )
         for event in events[1:]:
             order.apply(event)
@@ -155,7 +160,8 @@ def _allocated(order: Order, e: OrderAllocated) -> None:
 
 
 def _released(order: Order, e: OperationReleased) -> None:
-    order.units[e.serial].passport[e.operation_id] = PassportEntry(e.operation_id, e.step, e.capability, e.standard)
+    entry = PassportEntry(e.operation_id, e.step, e.capability, e.standard, family=e.family)
+    order.units[e.serial].passport[e.operation_id] = entry
 
 
 def _dispatched(order: Order, e: OperationDispatched) -> None:

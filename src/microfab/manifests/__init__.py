@@ -22,7 +22,7 @@ from pathlib import Path
 
 from microfab.domain.network import Network
 from microfab.manifests.errors import ManifestError, ManifestErrors
-from microfab.manifests.mapping import assemble, build_network
+from microfab.manifests.mapping import assemble, build_network, build_product
 from microfab.manifests.references import catalog_of
 from microfab.manifests.resources import API_VERSION, KINDS, Resource, digest_of
 from microfab.manifests.validation import Report
@@ -35,6 +35,7 @@ __all__ = [
     "ManifestErrors",
     "Resource",
     "build_network",
+    "build_product",
     "digest_of",
     "load_network",
     "load_resources",

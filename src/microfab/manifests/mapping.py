@@ -16,14 +16,30 @@ from typing import Any, Final, TypeVar
 
 from pydantic.alias_generators import to_camel
 
-from microfab.domain.errors import NoFxRateError
-from microfab.domain.modules import Module, ModuleType
+from microfab.configurator import check_product
+from microfab.domain.errors import InvalidConfigurationError, NoFxRateError
+from microfab.domain.modules import FailureClock, Module, ModuleType, RepairPolicy
 from microfab.domain.network import FxRate, Lane, Market, Network, RateTable, Site
-from microfab.domain.products import BomLine, Choice, Condition, Option, ProductTemplate, RoutingStep
+from microfab.domain.products import (
+    BomLine,
+    BoolOption,
+    Derived,
+    EnumOption,
+    ImpliesRule,
+    IntOption,
+    LinearRule,
+    Option,
+    ProductTemplate,
+    RoutingStep,
+    Rule,
+    TableRule,
+    TextOption,
+)
 from microfab.manifests.errors import FieldPath, ManifestError, ManifestErrors
-from microfab.manifests.references import Catalog, catalog_of, check_references
+from microfab.manifests.references import Catalog, catalog_of, check_product_references, check_references
 from microfab.manifests.resources import Resource
 from microfab.manifests.schema import (
+    BomLineSpec,
     LaneSpec,
     MarketSpec,
     ModuleSpec,
@@ -32,6 +48,7 @@ from microfab.manifests.schema import (
     OptionSpec,
     ProductSpec,
     RoutingStepSpec,
+    RuleSpec,
     SiteSpec,
     SpecModel,
 )
@@ -101,6 +118,29 @@ def assemble(
         len(network.products),
     )
     return network
+
+
+def build_product(resource: Resource) -> ProductTemplate:
+    """Validate one ``Product`` resource on its own (capabilities unchecked) and build its template.
+
+    Raises
+    ------
+    ManifestErrors
+        Every problem of the document, at file:line:field.
+    """
+    report = Report()
+    if resource.kind != "Product":
+        report.at(resource, ("kind",), f"expected a Product document, got {resource.kind}")
+        raise ManifestErrors(report.errors)
+    catalog = catalog_of([resource], set(), report)
+    model = validate_spec(resource, report)
+    check_product_references(resource, None, report)
+    models: dict[str, dict[str, SpecModel]] = {"Product": {resource.name: model}} if model is not None else {}
+    builder = _Builder(catalog, models, report)
+    product = builder.each("Product", ProductSpec, builder.product)
+    if report.errors or resource.name not in product:
+        raise ManifestErrors(report.errors)
+    return product[resource.name]
 
 
 def _common_origin(resources: Sequence[Resource]) -> str:
@@ -184,31 +224,36 @@ class _Builder:
         """Return the product template; raise when a part is invalid (that part is already reported)."""
         resource = self.catalog.of("Product")[name]
         options = [self.call(resource, (*SPEC, "options", i), partial(_option, o)) for i, o in enumerate(spec.options)]
-        self.check_price_deltas(resource, spec)
-        routing = [self.call(resource, (*SPEC, "routing", i), partial(_step, s)) for i, s in enumerate(spec.routing)]
-        bom = [BomLine(line.item, line.quantity, line.unit, _when(line.when)) for line in spec.bom]
-        if any(part is None for part in (*options, *routing)):
+        rules = [self.call(resource, (*SPEC, "rules", i), partial(_rule, r)) for i, r in enumerate(spec.rules)]
+        self.check_costs(resource, spec)
+        if any(part is None for part in (*options, *rules)) or self.report.has_errors(resource, SPEC):
             raise _AlreadyReportedError
-        return ProductTemplate(
-            name,
-            spec.family,
-            tuple(o for o in options if o is not None),
-            tuple(s for s in routing if s is not None),
-            tuple(bom),
-            spec.list_price,
-            spec.mass,
-            spec.description,
+        template = ProductTemplate(
+            name=name,
+            family=spec.family,
+            currency=spec.currency,
+            options=tuple(o for o in options if o is not None),
+            rules=tuple(r for r in rules if r is not None),
+            routing=tuple(_step(s) for s in spec.routing),
+            bom=tuple(_bom_line(line) for line in spec.bom),
+            price=spec.price,
+            mass=spec.mass,
+            derived=tuple(Derived(d.name, d.formula) for d in spec.derived),
+            description=spec.description,
+            version=resource.digest[:16],
         )
+        problem = check_product(template)
+        if problem is not None:
+            self.report.at(resource, (*SPEC, "rules"), problem)
+            raise _AlreadyReportedError
+        return template
 
-    def check_price_deltas(self, resource: Resource, spec: ProductSpec) -> None:
-        """Price deltas must be in the list price's currency."""
-        for i, option in enumerate(spec.options):
-            for j, choice in enumerate(option.choices):
-                delta = choice.price_delta
-                if delta is not None and delta.currency != spec.list_price.currency:
-                    path = (*SPEC, "options", i, "choices", j, "priceDelta")
-                    expected = f"expected the list price's currency {spec.list_price.currency}"
-                    self.report.at(resource, path, f"{expected}, got {delta.currency!r}")
+    def check_costs(self, resource: Resource, spec: ProductSpec) -> None:
+        """BOM unit costs must be in the product's currency."""
+        for i, line in enumerate(spec.bom):
+            if line.unit_cost.currency != spec.currency:
+                expected = f"expected the product's currency {spec.currency}"
+                self.report.at(resource, (*SPEC, "bom", i, "unitCost"), f"{expected}, got {line.unit_cost.currency!r}")
 
     def modules(self) -> dict[str, Module]:
         """Modules by name, ``replicas: N`` expanded to ``<name>-1..N``, names unique."""
@@ -250,7 +295,7 @@ class _Builder:
         for resource, module_type in self.specs("ModuleType", ModuleTypeSpec):
             yield resource, (*SPEC, "costPerHour"), module_type.cost_per_hour.currency
         for resource, product in self.specs("Product", ProductSpec):
-            yield resource, (*SPEC, "listPrice"), product.list_price.currency
+            yield resource, (*SPEC, "currency"), product.currency
 
 
 class _AlreadyReportedError(ValueError):
@@ -306,20 +351,63 @@ def _module_type(name: str, spec: ModuleTypeSpec) -> ModuleType:
         cost_per_hour=spec.cost_per_hour,
         deploy_lead_time=spec.deploy_lead_time,
         slots=spec.slots,
+        failure_clock=FailureClock(spec.failure_clock),
+        repair_policy=RepairPolicy(spec.repair_policy),
     )
 
 
 def _option(spec: OptionSpec) -> Option:
-    choices = tuple(Choice(c.value, c.label, c.price_delta, c.mass_delta) for c in spec.choices)
-    return Option(spec.name, choices, spec.default)
+    """The domain option of a spec; a missing or misplaced field raises ``ValueError("field: ...")``."""
+    default = spec.default
+    if spec.type == "enum":
+        if not spec.values:
+            raise ValueError(f"values: option {spec.name!r} of type enum needs a list of values")
+        if default is not None and not isinstance(default, str):
+            raise ValueError(f"default: expected one of the values, got {default!r}")
+        return EnumOption(spec.name, tuple(spec.values), default, dict(spec.labels))
+    if spec.type == "int":
+        if spec.min is None or spec.max is None:
+            raise ValueError(f"{'min' if spec.min is None else 'max'}: option {spec.name!r} of type int needs it")
+        if default is not None and (isinstance(default, bool) or not isinstance(default, int)):
+            raise ValueError(f"default: expected a whole number, got {default!r}")
+        return IntOption(spec.name, spec.min, spec.max, spec.step, default, spec.unit)
+    if spec.type == "bool":
+        if default is not None and not isinstance(default, bool):
+            raise ValueError(f"default: expected true or false, got {default!r}")
+        return BoolOption(spec.name, default)
+    if spec.max_len is None:
+        raise ValueError(f"max_len: option {spec.name!r} of type text needs maxLen")
+    if default is not None and not isinstance(default, str):
+        raise ValueError(f"default: expected text, got {default!r}")
+    try:
+        return TextOption(spec.name, spec.max_len, spec.charset, spec.min_len, "" if default is None else default)
+    except InvalidConfigurationError as exc:
+        raise ValueError(f"default: {exc}") from None
+
+
+def _rule(spec: RuleSpec) -> Rule:
+    if spec.type == "table":
+        if not spec.options or not spec.rows:
+            raise ValueError(f"{'options' if not spec.options else 'rows'}: a table rule needs options and rows")
+        for row in spec.rows:
+            if len(row) != len(spec.options):
+                raise ValueError(f"rows: each row needs {len(spec.options)} values, got {row!r}")
+        return TableRule(spec.id, spec.message, tuple(spec.options), tuple(tuple(r) for r in spec.rows))
+    if spec.type == "implies":
+        if spec.then is None:
+            raise ValueError("then: an implies rule needs a condition to imply")
+        return ImpliesRule(spec.id, spec.message, tuple(spec.when), spec.then)
+    if spec.expr is None:
+        raise ValueError("expr: a linear rule needs a comparison like 'engrave_chars * 15 <= width'")
+    return LinearRule(spec.id, spec.message, spec.expr)
 
 
 def _step(spec: RoutingStepSpec) -> RoutingStep:
-    return RoutingStep(spec.name, spec.capability, spec.duration, _when(spec.when))
+    return RoutingStep(spec.name, spec.capability, spec.duration, spec.family, spec.when)
 
 
-def _when(when: dict[str, list[str]]) -> Condition:
-    return Condition({option: frozenset(values) for option, values in when.items()})
+def _bom_line(spec: BomLineSpec) -> BomLine:
+    return BomLine(spec.item, spec.quantity, spec.unit, spec.unit_cost, spec.origin or "", spec.hs_code, spec.when)
 
 
 def _fx_rates(spec: NetworkSpec) -> Iterable[FxRate]:

@@ -8,11 +8,14 @@ counts as existing, so one broken document does not cascade into errors elsewher
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from microfab.domain.formula import FormulaError, placeholders
+from microfab.domain.formula import parse as parse_formula
 from microfab.manifests.errors import FieldPath
 from microfab.manifests.resources import Resource
 from microfab.manifests.validation import SPEC, Report
@@ -102,25 +105,32 @@ def _offered_capabilities(catalog: Catalog) -> set[str] | None:
     return offered
 
 
+def check_product_references(resource: Resource, offered: set[str] | None, report: Report) -> None:
+    """Check a Product's names: options, derived values, rules, formulas; capabilities against *offered*."""
+    _check_product(resource, offered, report)
+
+
 def _check_product(resource: Resource, offered: set[str] | None, report: Report) -> None:
     options = _check_options(resource, report)
-    for section in ("routing", "bom"):
+    known = set(options) | _check_derived(resource, options, report)
+    _check_rules(resource, options, known, report)
+    for key in ("price", "mass"):
+        _check_formula(resource, (*SPEC, key), resource.spec.get(key), known, report, options)
+    for section, formulas in (("routing", ("duration", "when")), ("bom", ("quantity", "when"))):
         seen: set[str] = set()
         for index, entry in _entries(resource.spec, section):
             path = (*SPEC, section, index)
-            _check_when(resource, path, entry.get("when"), options, report)
+            for key in formulas:
+                _check_formula(resource, (*path, key), entry.get(key), known, report, options)
+            if section != "routing":
+                continue
             name = entry.get("name")
-            if section == "routing" and isinstance(name, str):
+            if isinstance(name, str):
                 if name in seen:
                     report.at(resource, (*path, "name"), f"step name {name!r} is used twice in the routing")
                 seen.add(name)
             capability = entry.get("capability")
-            if (
-                section == "routing"
-                and offered is not None
-                and isinstance(capability, str)
-                and capability not in offered
-            ):
+            if offered is not None and isinstance(capability, str) and capability not in offered:
                 report.at(resource, (*path, "capability"), _not_offered(capability, offered))
 
 
@@ -130,48 +140,119 @@ def _not_offered(capability: str, offered: set[str]) -> str:
     return f"no ModuleType offers capability {capability!r}{hint}; offered: {', '.join(sorted(offered)) or 'none'}"
 
 
-def _check_options(resource: Resource, report: Report) -> dict[str, set[str]]:
-    """Check option names, choice values and defaults; return the values of each option."""
-    options: dict[str, set[str]] = {}
+def _check_options(resource: Resource, report: Report) -> dict[str, list[Any] | None]:
+    """Check option names are unique; return each option's values (enum), or None for other kinds."""
+    options: dict[str, list[Any] | None] = {}
     for index, option in _entries(resource.spec, "options"):
-        path = (*SPEC, "options", index)
         name = option.get("name")
-        values: set[str] = set()
-        for choice_index, choice in _entries(option, "choices"):
-            value = choice.get("value")
-            if isinstance(value, str):
-                if value in values:
-                    report.at(resource, (*path, "choices", choice_index, "value"), f"value {value!r} is listed twice")
-                values.add(value)
         if not isinstance(name, str):
             continue
         if name in options:
-            report.at(resource, (*path, "name"), f"option {name!r} is declared twice")
-        options[name] = values
-        default = option.get("default")
-        if isinstance(default, str) and values and default not in values:
-            choices = ", ".join(sorted(values))
-            report.at(
-                resource, (*path, "default"), f"{default!r} is not a choice of option {name!r}; choices: {choices}"
-            )
+            report.at(resource, (*SPEC, "options", index, "name"), f"option {name!r} is declared twice")
+        values = option.get("values")
+        options[name] = values if option.get("type") == "enum" and isinstance(values, list) else None
     return options
 
 
-def _check_when(resource: Resource, path: FieldPath, when: Any, options: dict[str, set[str]], report: Report) -> None:
-    if not isinstance(when, dict):
+def _check_derived(resource: Resource, options: Mapping[str, Any], report: Report) -> set[str]:
+    known = set(options)
+    for index, entry in _entries(resource.spec, "derived"):
+        path = (*SPEC, "derived", index)
+        _check_formula(resource, (*path, "formula"), entry.get("formula"), known, report)
+        name = entry.get("name")
+        if isinstance(name, str):
+            if name in known:
+                report.at(resource, (*path, "name"), f"{name!r} is already an option or a derived value")
+            known.add(name)
+    return known - set(options)
+
+
+def _check_rules(resource: Resource, options: Mapping[str, list[Any] | None], known: set[str], report: Report) -> None:
+    ids: set[str] = set()
+    for index, rule in _entries(resource.spec, "rules"):
+        path = (*SPEC, "rules", index)
+        rule_id = rule.get("id")
+        if isinstance(rule_id, str):
+            if rule_id in ids:
+                report.at(resource, (*path, "id"), f"rule id {rule_id!r} is used twice")
+            ids.add(rule_id)
+        for key in ("then", "expr"):
+            _check_formula(resource, (*path, key), rule.get(key), known, report, options)
+        when = rule.get("when")
+        for i, formula in enumerate(when if isinstance(when, list) else []):
+            _check_formula(resource, (*path, "when", i), formula, known, report, options)
+        _check_table(resource, path, rule, options, report)
+        message = rule.get("message")
+        for name in placeholders(message) if isinstance(message, str) else []:
+            if name not in known:
+                report.at(resource, (*path, "message"), unknown("option", name, known))
+
+
+def _check_table(
+    resource: Resource,
+    path: FieldPath,
+    rule: Mapping[str, Any],
+    options: Mapping[str, list[Any] | None],
+    report: Report,
+) -> None:
+    columns = rule.get("options")
+    if not isinstance(columns, list):
         return
-    for option, wanted in when.items():
-        where = (*path, "when", option)
-        if option not in options:
-            report.at(resource, where, unknown("option", option, set(options)))
+    for i, column in enumerate(columns):
+        if isinstance(column, str) and column not in options:
+            report.at(resource, (*path, "options", i), unknown("option", column, set(options)))
+    rows = rule.get("rows")
+    for r, row in enumerate(rows if isinstance(rows, list) else []):
+        if not isinstance(row, list):
             continue
-        listed = [(where, wanted)] if isinstance(wanted, str) else []
-        if isinstance(wanted, list):
-            listed = [((*where, i), value) for i, value in enumerate(wanted) if isinstance(value, str)]
-        for value_path, value in listed:
-            if value not in options[option]:
-                choices = ", ".join(sorted(options[option]))
-                report.at(resource, value_path, f"option {option!r} has no value {value!r}; choices: {choices}")
+        for column, value in zip(columns, row, strict=False):
+            values = options.get(column) if isinstance(column, str) else None
+            if values is not None and value != "*" and value not in values:
+                choices = ", ".join(str(v) for v in values)
+                report.at(resource, (*path, "rows", r), f"option {column!r} has no value {value!r}; values: {choices}")
+
+
+def _check_formula(
+    resource: Resource,
+    path: FieldPath,
+    source: Any,
+    known: set[str],
+    report: Report,
+    enums: Mapping[str, list[Any] | None] | None = None,
+) -> None:
+    """Report the first unknown name or enum value a formula reads (one that does not parse is the schema's job)."""
+    enums = enums or {}
+    if source is None or isinstance(source, bool):
+        return
+    try:
+        formula = parse_formula(source)
+    except FormulaError:
+        return
+    for name in sorted(formula.names - known):
+        report.at(resource, path, f"formula {formula.source!r}: {unknown('option', name, known)}")
+        return
+    for name, value, values in _enum_literals(formula.tree, enums):
+        choices = ", ".join(str(v) for v in values)
+        report.at(
+            resource, path, f"formula {formula.source!r}: option {name!r} has no value {value!r}; values: {choices}"
+        )
+        return
+
+
+def _enum_literals(tree: ast.expr, enums: Mapping[str, list[Any] | None]) -> Iterator[tuple[str, str, list[Any]]]:
+    """``(option, text, values)`` for each text an enum option is compared with that it does not offer."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        names = [o.id for o in operands if isinstance(o, ast.Name) and enums.get(o.id) is not None]
+        for name in names:
+            values = enums[name] or []
+            for operand in operands:
+                listed = operand.elts if isinstance(operand, ast.Tuple | ast.List) else [operand]
+                for item in listed:
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str) and item.value not in values:
+                        yield name, item.value, values
 
 
 def _check_site_slots(catalog: Catalog, report: Report) -> None:

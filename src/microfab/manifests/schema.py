@@ -7,25 +7,27 @@ is what a "missing field" error tells the operator to write.
 
 from __future__ import annotations
 
-from typing import Final
+from decimal import Decimal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 from pydantic.alias_generators import to_camel
 
+from microfab.domain.formula import Formula, FormulaError
+from microfab.domain.formula import parse as parse_formula
 from microfab.manifests.fields import (
     Country,
     Currency,
     DateText,
     DurationText,
     Locale,
-    MassText,
-    MoneyText,
     PositiveDecimal,
     PositiveDuration,
     Price,
     Share,
     TimeZone,
-    Values,
+    fail,
+    parse_positive_duration,
 )
 
 
@@ -93,6 +95,8 @@ class ModuleTypeSpec(SpecModel):
     cost_per_hour: Price = Field(description="money like '85 USD'")
     deploy_lead_time: DurationText = Field(description="a duration like '30d'")
     slots: int = Field(default=1, ge=1)
+    failure_clock: Literal["calendar", "busy"] = Field(default="calendar", description="'calendar' or 'busy'")
+    repair_policy: Literal["resume", "restart"] = Field(default="resume", description="'resume' or 'restart'")
 
 
 class ModuleSpec(SpecModel):
@@ -104,21 +108,63 @@ class ModuleSpec(SpecModel):
     replicas: int | None = Field(default=None, ge=1)
 
 
-class ChoiceSpec(SpecModel):
-    """``options[].choices[]``."""
+def _parse_formula(value: Any) -> Formula:
+    """Parse a product formula (text or a number); fail with what the language forbids."""
+    try:
+        return parse_formula(value)
+    except FormulaError as exc:
+        raise fail("formula", f"expected a formula in the product language: {exc}") from None
 
-    value: str = Field(description="the value, like 'anodized-black'")
-    label: str = ""
-    price_delta: MoneyText | None = None
-    mass_delta: MassText | None = None
+
+def _parse_duration_formula(value: Any) -> Formula:
+    """A duration like ``'12m'`` (a constant) or a formula giving minutes."""
+    if isinstance(value, str) and value.strip() and value.strip()[-1] in "smhd" and value.strip()[0].isdigit():
+        duration = parse_positive_duration(value)
+        return parse_formula(str(Decimal(duration.seconds) / 60))
+    return _parse_formula(value)
+
+
+FormulaText = Annotated[Formula, PlainValidator(_parse_formula)]
+DurationFormula = Annotated[Formula, PlainValidator(_parse_duration_formula)]
+ConfigValueText = str | bool | int
 
 
 class OptionSpec(SpecModel):
-    """``options[]``."""
+    """``options[]``: an ``enum``, ``int``, ``bool`` or ``text`` option."""
 
     name: str = Field(description="the option's name, like 'finish'")
-    default: str = Field(description="one of the choices' values")
-    choices: list[ChoiceSpec] = Field(min_length=1, description="a list of {value, label} choices")
+    type: Literal["enum", "int", "bool", "text"] = Field(description="one of enum, int, bool, text")
+    label: str = ""
+    default: ConfigValueText | None = None
+    values: list[str] | None = None
+    labels: dict[str, str] = {}
+    min: int | None = None
+    max: int | None = None
+    step: int = Field(default=1, ge=1)
+    unit: str = ""
+    min_len: int = Field(default=0, ge=0)
+    max_len: int | None = Field(default=None, ge=0)
+    charset: str = ""
+
+
+class DerivedSpec(SpecModel):
+    """``derived[]``: a named integer value over the options."""
+
+    name: str = Field(description="the value's name, like 'engrave_chars'")
+    formula: FormulaText = Field(description="a formula like 'len(engraving)'")
+
+
+class RuleSpec(SpecModel):
+    """``rules[]``: a ``table``, ``implies`` or ``linear`` rule with an id and a message template."""
+
+    id: str = Field(description="the rule's id, like 'usb-hub-needs-aluminium'")
+    type: Literal["table", "implies", "linear"] = Field(description="one of table, implies, linear")
+    message: str = Field(description="a message like 'a USB hub needs aluminium, not {material}'")
+    options: list[str] = []
+    rows: list[list[ConfigValueText]] = []
+    when: list[FormulaText] = []
+    then: FormulaText | None = None
+    expr: FormulaText | None = None
 
 
 class RoutingStepSpec(SpecModel):
@@ -126,27 +172,34 @@ class RoutingStepSpec(SpecModel):
 
     name: str = Field(description="the step's name, like 'cut'")
     capability: str = Field(description="the capability it needs, like 'laser-cut'")
-    duration: PositiveDuration = Field(description="a standard time like '12m'")
-    when: dict[str, Values] = {}
+    duration: DurationFormula = Field(description="a standard time like '12m' or a formula in minutes")
+    family: str = ""
+    when: FormulaText | None = None
 
 
 class BomLineSpec(SpecModel):
     """``bom[]``."""
 
     item: str = Field(description="the material, like 'aluminium-sheet-3mm'")
-    quantity: PositiveDecimal = Field(description="a number like '0.8'")
+    quantity: FormulaText = Field(description="a number or a formula like 'width * 0.004'")
     unit: str = Field(description="a unit like 'kg' or 'pcs'")
-    when: dict[str, Values] = {}
+    unit_cost: Price = Field(description="money like '4.20 USD'")
+    origin: Country | None = None
+    hs_code: str = ""
+    when: FormulaText | None = None
 
 
 class ProductSpec(SpecModel):
-    """``kind: Product``."""
+    """``kind: Product``: a parametric product."""
 
     family: str = Field(description="the setup family, like 'stands'")
     description: str = ""
-    list_price: Price = Field(description="money like '89 USD'")
-    mass: MassText = Field(description="a mass like '1.8 kg'")
+    currency: Currency = Field(description="the currency of the price formula, like 'USD'")
+    price: FormulaText = Field(description="a list-price formula like '89 + (width - 300) / 10'")
+    mass: FormulaText = Field(description="a shipping-mass formula in kg like '1.2 + width / 1000'")
     options: list[OptionSpec] = []
+    derived: list[DerivedSpec] = []
+    rules: list[RuleSpec] = []
     routing: list[RoutingStepSpec] = Field(min_length=1, description="a list of {name, capability, duration}")
     bom: list[BomLineSpec] = []
 

@@ -86,19 +86,19 @@ MINIMAL = {
           name: tag
         spec:
           family: tags
-          listPrice: 9 USD
-          mass: 50 g
+          currency: USD
+          price: '9 + (2 if engraving == "name" else 0)'
+          mass: "0.05"
           options:
             - name: engraving
+              type: enum
+              values: [none, name]
               default: none
-              choices:
-                - {value: none}
-                - {value: name, priceDelta: 2 USD}
           routing:
             - {name: cut, capability: laser-cut, duration: 2m}
-            - {name: engrave, capability: engrave, duration: 1m, when: {engraving: [name]}}
+            - {name: engrave, capability: engrave, duration: 1m, when: 'engraving == "name"'}
           bom:
-            - {item: steel-sheet, quantity: "0.05", unit: kg}
+            - {item: steel-sheet, quantity: "0.05", unit: kg, unitCost: 1.10 USD}
         """,
 }
 
@@ -143,7 +143,8 @@ def replace(name: str, old: str, new: str) -> str:
 def test_the_minimal_network_is_valid(tmp_path: Path) -> None:
     network = load_network(write(tmp_path))
     assert network.name == "tiny"
-    assert network.product("tag").routing_for({"engraving": "name"})[1].name == "engrave"
+    tag = network.product("tag")
+    assert tag.routing_for(tag.configure({"engraving": "name"}))[1].name == "engrave"
 
 
 # --- YAML and document envelope ------------------------------------------------------------------
@@ -274,11 +275,12 @@ def test_unknown_spec_field_points_at_the_key(tmp_path: Path) -> None:
 
 
 def test_unknown_nested_field(tmp_path: Path) -> None:
-    write(tmp_path, products__yaml=replace("products.yaml", "{value: none}", "{value: none, colour: red}"))
+    text = replace("products.yaml", "unitCost: 1.10 USD}", "unitCost: 1.10 USD, colour: red}")
+    write(tmp_path, products__yaml=text)
     error = only(errors(tmp_path))
-    assert error.field == "spec.options[0].choices[0].colour"
+    assert error.field == "spec.bom[0].colour"
     assert error.line == line_of(tmp_path, "products.yaml", "colour")
-    assert "expected one of: value, label, priceDelta, massDelta" in error.message
+    assert "expected one of: item, quantity, unit, unitCost, origin, hsCode, when" in error.message
 
 
 def test_missing_required_field_says_what_to_write(tmp_path: Path) -> None:
@@ -306,8 +308,11 @@ def test_missing_required_field_says_what_to_write(tmp_path: Path) -> None:
         ("module-types.yaml", "mtbf: 400h", "mtbf: 0s", "spec.mtbf", "expected a duration > 0"),
         ("module-types.yaml", "slots: 2", "slots: 0", "spec.slots", "greater than or equal to 1"),
         ("module-types.yaml", "[laser-cut, engrave]", "laser-cut", "spec.capabilities", "expected a valid list"),
-        ("products.yaml", "mass: 50 g", "mass: 50 lb", "spec.mass", "expected a mass like '2.5 kg'"),
-        ("products.yaml", 'quantity: "0.05"', "quantity: lots", "spec.bom[0].quantity", "expected a decimal number"),
+        ("products.yaml", 'mass: "0.05"', "mass: 0.05 kg", "spec.mass", "expected a formula in the product language"),
+        ("products.yaml", 'quantity: "0.05"', "quantity: lots", "spec.bom[0].quantity", "unknown option 'lots'"),
+        ("products.yaml", 'mass: "0.05"', "mass: weight.kg", "spec.mass", "uses attribute access"),
+        ("products.yaml", 'mass: "0.05"', "mass: 2 ** 99", "spec.mass", "constant exponent"),
+        ("products.yaml", 'mass: "0.05"', "mass: __import__('os')", "spec.mass", "calls __import__"),
         ("products.yaml", "duration: 2m", "duration: 2 minutes", "spec.routing[0].duration", "got '2 minutes'"),
         ("network.yaml", "asOf: 2026-11-02", "asOf: yesterday", "spec.fxRates[0].asOf", "expected a date"),
         ("network.yaml", 'rate: "0.92"', 'rate: "-0.92"', "spec.fxRates[0].rate", "expected a number > 0"),
@@ -343,20 +348,20 @@ def test_yaml_floats_for_decimals_go_through_str(tmp_path: Path) -> None:
         ("modules.yaml", "site: bavaria", "site: saxony", "spec.site", "unknown Site 'saxony'; known: bavaria"),
         ("lanes.yaml", "from: bavaria", "from: ohio", "spec.from", "unknown Site 'ohio'"),
         ("lanes.yaml", "to: de", "to: at", "spec.to", "unknown Market 'at'; known: de"),
-        ("products.yaml", "default: none", "default: nothing", "spec.options[0].default", "'nothing' is not a choice"),
+        ("products.yaml", "default: none", "default: nothing", "spec.options[0].default", "'nothing' is not a value"),
         (
             "products.yaml",
-            "when: {engraving: [name]}",
-            "when: {engrave: [name]}",
-            "spec.routing[1].when.engrave",
+            """when: 'engraving == "name"'""",
+            """when: 'engrave == "name"'""",
+            "spec.routing[1].when",
             "unknown option 'engrave' (did you mean 'engraving'?); known: engraving",
         ),
         (
             "products.yaml",
-            "when: {engraving: [name]}",
-            "when: {engraving: [logo]}",
-            "spec.routing[1].when.engraving[0]",
-            "option 'engraving' has no value 'logo'; choices: name, none",
+            """when: 'engraving == "name"'""",
+            """when: 'engraving == "logo"'""",
+            "spec.routing[1].when",
+            "option 'engraving' has no value 'logo'; values: none, name",
         ),
         (
             "products.yaml",
@@ -365,7 +370,7 @@ def test_yaml_floats_for_decimals_go_through_str(tmp_path: Path) -> None:
             "spec.routing[1].capability",
             "no ModuleType offers",
         ),
-        ("products.yaml", "priceDelta: 2 USD", "priceDelta: 2 EUR", "spec.options[0].choices[1].priceDelta", "USD"),
+        ("products.yaml", "unitCost: 1.10 USD", "unitCost: 1.10 EUR", "spec.bom[0].unitCost", "USD"),
         ("sites.yaml", "containerSlots: 4", "containerSlots: 1", "spec.containerSlots", "need 2 slots"),
     ],
 )
@@ -377,10 +382,35 @@ def test_dangling_references(tmp_path: Path, file: str, old: str, new: str, fiel
     assert expected in error.message
 
 
-def test_a_when_value_can_be_a_single_text(tmp_path: Path) -> None:
-    text = replace("products.yaml", "when: {engraving: [name]}", "when: {engraving: name}")
-    network = load_network(write(tmp_path, products__yaml=text))
-    assert len(network.product("tag").routing_for({"engraving": "name"})) == 2
+def test_rules_are_checked_at_their_lines(tmp_path: Path) -> None:
+    rules = (
+        "  rules:\n"
+        "    - {id: r1, type: linear, message: 'too many', expr: 'engraving_count > 3'}\n"
+        "    - {id: r2, type: table, message: 'm', options: [engraving], rows: [[logo]]}\n"
+        "  routing:"
+    )
+    text = replace("products.yaml", "  routing:", rules)
+    found = errors(write(tmp_path, products__yaml=text))
+    assert [(e.field, e.line) for e in found] == [
+        ("spec.rules[0].expr", line_of(tmp_path, "products.yaml", "id: r1")),
+        ("spec.rules[1].rows[0]", line_of(tmp_path, "products.yaml", "id: r2")),
+    ]
+    assert "unknown option 'engraving_count'" in found[0].message
+    assert "option 'engraving' has no value 'logo'" in found[1].message
+
+
+def test_rules_that_admit_nothing_are_an_error(tmp_path: Path) -> None:
+    rules = (
+        "  rules:\n"
+        "    - {id: named, type: implies, message: 'always named', when: ['True'], then: 'engraving == \"name\"'}\n"
+        "    - {id: plain, type: linear, message: 'never named', expr: 'engraving != \"name\"'}\n"
+        "  routing:"
+    )
+    error = only(errors(write(tmp_path, products__yaml=replace("products.yaml", "  routing:", rules))))
+    assert error.field == "spec.rules"
+    assert "admit no configuration" in error.message
+    assert "named" in error.message
+    assert "plain" in error.message
 
 
 def test_missing_fx_rate_for_a_currency_in_use(tmp_path: Path) -> None:
@@ -437,7 +467,9 @@ def test_all_errors_of_all_files_sorted_by_file_then_line(tmp_path: Path) -> Non
         tmp_path,
         sites__yaml=replace("sites.yaml", "currency: EUR", "currency: euro").replace("Berlin", "Paris!"),
         lanes__yaml=replace("lanes.yaml", "to: de", "to: fr"),
-        products__yaml=replace("products.yaml", "duration: 2m", "duration: 2").replace("duration: 1m", "duration: x"),
+        products__yaml=replace("products.yaml", "duration: 2m", "duration: 2 min").replace(
+            "duration: 1m", "duration: x"
+        ),
     )
     found = errors(tmp_path)
     assert [(Path(e.file).name, e.field) for e in found] == [
@@ -498,11 +530,14 @@ def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     assert "cannot read the file" in error.message
 
 
-def test_routing_step_and_choice_names_are_unique(tmp_path: Path) -> None:
-    text = replace("products.yaml", "{name: engrave,", "{name: cut,").replace("{value: name,", "{value: none,")
+def test_routing_step_and_value_names_are_unique(tmp_path: Path) -> None:
+    text = replace("products.yaml", "{name: engrave,", "{name: cut,").replace(
+        "values: [none, name]", "values: [none, none]"
+    )
     found = errors(write(tmp_path, products__yaml=text))
-    assert [(e.field, e.message) for e in found] == [
-        ("spec.options[0].choices[1].value", "value 'none' is listed twice"),
+    assert [(e.field, e.message.split(": ")[-1]) for e in found] == [
+        ("spec.price", "none, none"),
+        ("spec.options[0].values", "option 'engraving' lists a value twice"),
         ("spec.routing[1].name", "step name 'cut' is used twice in the routing"),
-        ("spec.routing[1].when.engraving[0]", "option 'engraving' has no value 'name'; choices: none"),
+        ("spec.routing[1].when", "none, none"),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def test_counts(network: Network) -> None:
         "japan": 11,
         "vietnam": 10,
     }
-    assert sorted(network.products) == ["laptop-stand", "monitor-riser"]
+    assert sorted(network.products) == ["laptop-stand", "monitor-riser", "planter-box", "shelving-unit"]
 
 
 def test_sites_and_markets(network: Network) -> None:
@@ -57,7 +58,7 @@ def test_replicas_expand_to_numbered_modules(network: Network) -> None:
 
 def test_laptop_stand_routing_for_a_configuration(network: Network) -> None:
     stand = network.product("laptop-stand")
-    config = stand.configure({"finish": "anodized-black", "engraving": "logo"})
+    config = stand.configure({"finish": "anodized-black", "engraving": "ACME"})
 
     steps = stand.routing_for(config)
 
@@ -71,16 +72,21 @@ def test_laptop_stand_routing_for_a_configuration(network: Network) -> None:
         "inspect",
         "pack",
     ]
-    assert sum((s.duration for s in steps), Duration(0)) == Duration.parse("71m")
-    assert stand.unit_price(config) == Money(Decimal(112), "USD")
+    assert sum((s.duration for s in steps), Duration(0)) == Duration.parse("1h8m")
+    assert stand.unit_price(config) == Money(Decimal(107), "USD")
     raw = stand.configure({})
     assert [s.name for s in stand.routing_for(raw)] == ["cut", "bend", "drill-holes", "assemble", "inspect", "pack"]
-    assert stand.unit_mass(stand.configure({"width": "wide"})) == Mass(Decimal("1.9"))
-    assert [line.quantity for line in stand.bom_for(raw) if line.item == "aluminium-sheet-3mm"] == [Decimal("1.30")]
+    assert stand.unit_mass(stand.configure({"width": 400})) == Mass(Decimal("1.9"))
+    assert [line.quantity for line in stand.bom_for(raw) if line.item == "aluminium-sheet-3mm"] == [Decimal("1.26")]
 
 
 def test_products_differ_in_family(network: Network) -> None:
-    assert {p.family for p in network.products.values()} == {"stands", "risers"}
+    assert {p.family for p in network.products.values()} == {"stands", "risers", "planters", "shelving"}
+
+
+def test_the_large_example_has_at_least_1e8_raw_combinations(network: Network) -> None:
+    shelving = network.product("shelving-unit")
+    assert math.prod(len(o.domain()) for o in shelving.options) >= 10**8
 
 
 def test_fx_rates_are_exact_decimals(network: Network) -> None:
@@ -89,7 +95,8 @@ def test_fx_rates_are_exact_decimals(network: Network) -> None:
 
 
 def test_every_market_has_a_site_with_an_open_lane_and_every_capability(network: Network) -> None:
-    needed = {step.capability for step in network.product("laptop-stand").routing_for({"finish": "raw"})}
+    stand = network.product("laptop-stand")
+    needed = {step.capability for step in stand.routing_for(stand.configure({}))}
     for market in network.markets:
         sites = {lane.site for lane in network.lanes_to(market)}
         assert any(needed <= network.capabilities_at(site) for site in sites), market

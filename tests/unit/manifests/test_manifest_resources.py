@@ -56,7 +56,16 @@ def test_spec_is_plain_json_data_as_written() -> None:
         "source": "ECB reference",
     }
     stand = resources[("Product", "laptop-stand")].spec
-    assert stand["routing"][3]["when"] == {"finish": ["anodized-silver", "anodized-black"]}
+    assert stand["routing"][5]["when"] == 'finish in ("anodized-silver", "anodized-black")'
+    assert stand["options"][0] == {
+        "name": "width",
+        "type": "int",
+        "min": 250,
+        "max": 400,
+        "step": 10,
+        "default": 300,
+        "unit": "mm",
+    }
     for resource in resources.values():
         assert json.loads(json.dumps(resource.spec)) == resource.spec
         assert _plain_types_only(resource.spec)

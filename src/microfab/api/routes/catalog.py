@@ -56,11 +56,14 @@ async def get_product(name: str, services: ServicesDep, _: PrincipalDep) -> Prod
 
 
 def _product(p: ProductTemplate) -> ProductPublic:
-    options = [{"name": o.name, "default": o.default, "values": [c.value for c in o.choices]} for o in p.options]
+    options = [
+        {"name": o.name, "kind": o.kind, "default": o.default, "domain": o.describe(), "values": list(o.domain())}
+        for o in p.options
+    ]
     return ProductPublic(
         name=p.name,
         family=p.family,
         description=p.description,
-        list_price=MoneyPublic.of(p.list_price),
+        list_price=MoneyPublic.of(p.unit_price(p.configure({}))),
         options=options,
     )

@@ -200,7 +200,7 @@ def _replayed(order: Order, cmd: PlaceOrder, services: Services) -> Order:
     return order
 
 
-def _configured(product: ProductTemplate, cmd: PlaceOrder) -> dict[str, str] | None:
+def _configured(product: ProductTemplate, cmd: PlaceOrder) -> dict[str, str | int | bool] | None:
     try:
         return product.configure(cmd.config)
     except DomainError:
