@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 
-from benchmarks import api_load, configurator, event_log, scheduler
+from benchmarks import api_load, configurator, event_log, opcua, scheduler
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    choices = ["scheduler", "configurator", "eventlog", "api"]
+    choices = ["scheduler", "configurator", "eventlog", "api", "opcua"]
     parser.add_argument("which", nargs="*", choices=choices, default=choices)
     parser.add_argument("--quick", action="store_true", help="fewer instances, runs and events")
     args = parser.parse_args()
@@ -23,6 +23,8 @@ def main() -> None:
         event_log.main(quick=args.quick)
     if "api" in args.which:
         api_load.main(quick=args.quick)
+    if "opcua" in args.which:
+        opcua.main(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,9 @@ def ensure_mosquitto() -> None:
     if tcp_error(MQTT_HOST, MQTT_PORT) is None:
         status("mosquitto", "up", where)
         return
-    if shutil.which("mosquitto") is None:
+    if shutil.which("mosquitto") is None and not os.path.exists("/usr/sbin/mosquitto"):
+        _apt_install("mosquitto")  # the MQTT integration tests start their own brokers from this binary
+    if shutil.which("mosquitto") is None and not os.path.exists("/usr/sbin/mosquitto"):
         status("mosquitto", "WARNING", f"{where}: not running and mosquitto is not installed (nothing needs it yet)")
         return
     try:
@@ -139,16 +141,20 @@ def ensure_chromium() -> None:
     if os.path.exists(path):
         status("chromium", "up", path)
         return
+    problem = _apt_install("chromium")
+    status("chromium", "MISSING" if problem else "installed", problem or path)
+
+
+def _apt_install(package: str) -> str | None:
+    """``apt-get install -y PACKAGE`` as root; the error text, or None when it worked."""
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        status("chromium", "MISSING", f"{path}: install Debian's chromium (browser tests fail in CI, skip elsewhere)")
-        return
+        return f"cannot install {package}: not root or no apt-get"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
         done = subprocess.run(command, capture_output=True, text=True, check=False, env=env, timeout=900)
         if done.returncode != 0:
-            status("chromium", "MISSING", f"{' '.join(command)} failed: {done.stderr.strip()[-200:]}")
-            return
-    status("chromium", "installed", path)
+            return f"{' '.join(command)} failed: {done.stderr.strip()[-200:]}"
+    return None
 
 
 def main(argv: list[str]) -> int:
