@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -31,10 +32,16 @@ async def sim() -> AsyncIterator[tuple[ModuleDriver, timedelta]]:
 
 @asynccontextmanager
 async def opcua() -> AsyncIterator[tuple[ModuleDriver, timedelta]]:
-    async with ModuleServer([("mill-1", MTYPE)], port=0, time_scale=0.0005) as server:
-        driver = OpcUaDriver(network({"mill-1": server.endpoint}, MTYPE), time_scale=0.0005)
+    scale = 0.0005  # wall seconds per network second, on the server and in the driver's clock
+    origin, started = datetime(2026, 11, 30, tzinfo=UTC), time.monotonic()
+
+    def clock() -> datetime:
+        return origin + timedelta(seconds=(time.monotonic() - started) / scale)
+
+    async with ModuleServer([("mill-1", MTYPE)], port=0, time_scale=scale) as server:
+        driver = OpcUaDriver(network({"mill-1": server.endpoint}, MTYPE), clock=clock, time_scale=scale)
         assert await driver.connect(timeout=10)
-        yield driver, timedelta(seconds=0.2)
+        yield driver, timedelta(seconds=400)  # 0.2 s of wall time
         await driver.close()
 
 

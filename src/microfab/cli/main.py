@@ -161,6 +161,10 @@ def run(
     until: Annotated[str, typer.Option(help="How long to run, e.g. 8h, 7d.")] = "1d",
     breakdowns: Annotated[bool, typer.Option(help="Simulate module breakdowns.")] = True,
     demand: Annotated[float, typer.Option(min=0, help="New orders per day across all markets (seeded).")] = 0.0,
+    driver: Annotated[str, typer.Option(help="sim (the in-process twin) or opcua (module endpoints).")] = "sim",
+    time_scale: Annotated[
+        float, typer.Option(min=0.0, help="With --driver opcua: wall seconds per network second.")
+    ] = 1.0,
     seed: Annotated[int | None, typer.Option(help="Seed of the demand and of the twin.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
     db: DbOption = None,
@@ -172,7 +176,11 @@ def run(
         started, clock = services.now(), time.perf_counter()
         arrivals = operations.demand(services, per_day=demand, span=span) if demand else []
         out = errors if as_json else console
-        summary = asyncio.run(render.with_progress(out, services, span, breakdowns=breakdowns, arrivals=arrivals))
+        summary = asyncio.run(
+            render.with_progress(
+                out, services, span, breakdowns=breakdowns, arrivals=arrivals, driver=driver, time_scale=time_scale
+            )
+        )
         if as_json:
             report = operations.report(services, start=started)
             figures = run_figures(services, report, start=started, wall_s=time.perf_counter() - clock)

@@ -272,8 +272,10 @@ async def with_progress(
     *,
     breakdowns: bool,
     arrivals: Sequence[tuple[datetime, PlaceOrder]] = (),
+    driver: str = "sim",
+    time_scale: float = 1.0,
 ) -> RunSummary:
-    """Run the network with a progress bar over simulated time."""
+    """Run the network with a progress bar over network time."""
     start = services.now()
     with _bar(console) as (progress, task):
 
@@ -281,7 +283,15 @@ async def with_progress(
             progress.update(task, completed=(at - start).total_seconds())
 
         progress.update(task, total=span.seconds)
-        return await operations.run(services, span, breakdowns=breakdowns, arrivals=arrivals, progress=tick)
+        return await operations.run(
+            services,
+            span,
+            breakdowns=breakdowns,
+            arrivals=arrivals,
+            progress=tick,
+            driver=driver,
+            time_scale=time_scale,
+        )
 
 
 async def demo(

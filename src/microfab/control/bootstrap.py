@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from microfab.control.controller import Controller
 from microfab.control.state import State
+from microfab.drivers.opcua import OpcUaDriver
 from microfab.drivers.sim import SimDriver
 from microfab.settings import Settings
 from microfab.store import open_event_log
@@ -37,6 +39,26 @@ def bootstrap(settings: Settings, *, log: EventLog | None = None) -> Services:
     """
     opened = log if log is not None else open_event_log(settings.db)
     return Services(settings, opened, State.load(opened))
+
+
+def opcua_controller(services: Services, *, time_scale: float = 1.0) -> Controller:
+    """A controller on real modules over OPC UA (every module needs an ``endpoint``).
+
+    Network time starts at the log's time and runs ``1 / time_scale`` times faster than the
+    wall clock, matching module servers started with the same ``--time-scale``.
+    """
+    if time_scale <= 0:
+        raise ValueError(f"time_scale: expected > 0, got {time_scale}")
+    missing = sorted(m.name for m in services.state.network.modules.values() if not m.endpoint)
+    if missing:
+        raise ValueError(f"--driver opcua needs an endpoint on every module; none on {', '.join(missing[:5])}")
+    origin, started = services.now(), time.monotonic()
+
+    def clock() -> datetime:
+        return origin + timedelta(seconds=(time.monotonic() - started) / time_scale)
+
+    driver = OpcUaDriver(services.state.network, clock=clock, time_scale=time_scale)
+    return Controller(state=services.state, log=services.log, driver=driver, settings=services.settings)
 
 
 def sim_controller(services: Services, *, breakdowns: bool = True) -> Controller:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from microfab.control.apply import ApplyPlan, plan, record
-from microfab.control.bootstrap import Services, sim_controller
+from microfab.control.bootstrap import Services, opcua_controller, sim_controller
 from microfab.control.controller import Controller, RunSummary, horizon
 from microfab.control.escalation import Alert, Escalation
 from microfab.control.orders import Placement, place_order
@@ -49,16 +49,30 @@ async def run(
     breakdowns: bool = True,
     arrivals: Sequence[tuple[datetime, PlaceOrder]] = (),
     progress: Progress | None = None,
+    driver: str = "sim",
+    time_scale: float = 1.0,
 ) -> RunSummary:
-    """Run every site on the in-process twin for *span* from network time, with escalation watching."""
-    controller = sim_controller(services, breakdowns=breakdowns)
-    start = controller.driver.now()
-    await controller.start()
-    end = horizon(start, span)
-    escalation = Escalation(services.state, services.log)
-    summary = await controller.run(end, arrivals=arrivals, progress=watched(escalation, progress))
-    escalation.poll(end)
-    return summary
+    """Run every site for *span* of network time, with escalation watching.
+
+    *driver* ``sim`` is the in-process twin; ``opcua`` drives real modules (or module servers)
+    over OPC UA, with network time running ``1 / time_scale`` times faster than the wall clock.
+    """
+    if driver == "opcua":
+        controller = opcua_controller(services, time_scale=time_scale)
+    elif driver == "sim":
+        controller = sim_controller(services, breakdowns=breakdowns)
+    else:
+        raise ValueError(f"--driver: expected 'sim' or 'opcua', got {driver!r}")
+    try:
+        start = controller.driver.now()
+        await controller.start()
+        end = horizon(start, span)
+        escalation = Escalation(services.state, services.log)
+        summary = await controller.run(end, arrivals=arrivals, progress=watched(escalation, progress))
+        escalation.poll(end)
+        return summary
+    finally:
+        await controller.driver.close()
 
 
 def watched(escalation: Escalation, progress: Progress | None, every: timedelta = timedelta(minutes=15)) -> Progress:

@@ -5,7 +5,7 @@ through the module object of the same name on that server (see
 `microfab.drivers.opcua_model`); several modules may share one endpoint and one session.
 State changes arrive by subscription, never by polling, and become domain events (see
 `microfab.drivers.opcua_link`). Shipments have no machine: a timer reports their arrival.
-Event times come from the wall clock (aware UTC).
+Event times come from the driver's clock: network time, the UTC wall clock unless given.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ class OpcUaDriver:
     clock
         Returns the aware current time; the UTC wall clock by default.
     time_scale
-        Wall seconds per simulated second for shipment lead times (use the module servers'
-        ``--time-scale`` so a demo stays consistent); 1 in production.
+        Wall seconds per second of the driver's clock: scales waits and shipment lead times (use
+        the module servers' ``--time-scale`` and a clock that runs that much faster, as
+        `microfab.control.bootstrap.opcua_controller` does, so a demo stays consistent); 1 in production.
     options
         Publishing interval, timeouts and reconnect backoff.
 
@@ -126,12 +127,15 @@ class OpcUaDriver:
         self._timers.add(handle)
 
     async def next_event(self, until: datetime) -> DriverEvent | None:
-        """Wait for the next event until the wall clock reaches *until*; None when nothing came by then."""
+        """Wait for the next event until the driver's clock reaches *until*; None when nothing came by then.
+
+        The clock is network time; the wait in wall time is that span times ``time_scale``.
+        """
         self._check_open()
         await self.connect()
         if not self._events.empty():
             return self._events.get_nowait()
-        wait = (until - self._clock()).total_seconds()
+        wait = (until - self._clock()).total_seconds() * self._time_scale
         if wait <= 0:
             return None
         try:
