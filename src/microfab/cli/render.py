@@ -316,7 +316,7 @@ async def demo(
         f"({len(result.summary.rejected)} rejected); {result.summary.events} driver events; "
         f"{result.summary.schedules} schedules solved."
     )
-    report(console, result.report, modules=False)
+    report(console, result.report, modules=True)
     return result.report
 
 

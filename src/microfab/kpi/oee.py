@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from microfab.domain.events import Event, ModuleFaulted, ModuleRepaired, OperationCompleted, OperationStarted
+from microfab.domain.iso22400 import OeeRatios
 
 
 @dataclass(slots=True)
-class ModuleKpis:
+class ModuleKpis(OeeRatios):
     """ISO 22400 time buckets (seconds) and counts of one module or a group of modules."""
 
     name: str
@@ -39,31 +40,6 @@ class ModuleKpis:
     good: int = 0
     faults: int = 0
     _down: list[tuple[datetime, datetime]] = field(default_factory=list, repr=False)
-
-    @property
-    def availability(self) -> float:
-        """APT / PBT."""
-        return self.apt / self.pbt if self.pbt else 0.0
-
-    @property
-    def effectiveness(self) -> float:
-        """Ideal time of the finished work / APT (performance)."""
-        return min(1.0, self.ideal / self.apt) if self.apt else 0.0
-
-    @property
-    def quality(self) -> float:
-        """GQ / PQ."""
-        return self.good / self.produced if self.produced else 0.0
-
-    @property
-    def oee(self) -> float:
-        """Availability x effectiveness x quality."""
-        return self.availability * self.effectiveness * self.quality
-
-    @property
-    def utilisation(self) -> float:
-        """(APT + AUST) / PBT: the share of the calendar spent setting up or producing."""
-        return (self.apt + self.aust) / self.pbt if self.pbt else 0.0
 
     @property
     def mtbf_hours(self) -> float | None:

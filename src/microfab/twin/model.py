@@ -3,8 +3,9 @@
 Each module runs one operation at a time from its own FIFO queue (rework jumps to the
 front). A family change costs the module type's setup time; processing takes the job's
 ideal time times a lognormal factor; the result is good with the type's yield.
-Breakdowns follow a calendar-time clock per module (exponential MTBF and MTTR) and
-pre-empt the work in progress, which resumes after repair (preempt-resume). The
+Breakdowns follow a clock per module (exponential MTBF and MTTR), counted in calendar time or
+in busy time (the type's `FailureClock`), and pre-empt the work in progress, which resumes or
+restarts after repair (the type's `RepairPolicy`). The
 module's state maps onto PackML (ISA-TR88.00.02): idle = Idle, setup and execute =
 Execute, down = Held.
 """
@@ -18,8 +19,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from microfab.domain.errors import DomainError, UnknownReferenceError
-from microfab.domain.modules import ModuleType
-from microfab.twin.engine import Engine, EventHandle
+from microfab.domain.modules import FailureClock, ModuleType, RepairPolicy
+from microfab.twin.engine import Engine, EventHandle, Handler
 from microfab.twin.records import (
     Arrived,
     Completed,
@@ -55,6 +56,8 @@ class _Unit:
 
     __slots__ = (
         "broken",
+        "busy_clock",
+        "busy_since",
         "clock",
         "completed",
         "down_seconds",
@@ -66,6 +69,7 @@ class _Unit:
         "job_setup",
         "kicked",
         "last_family",
+        "length",
         "mtbf",
         "mttr",
         "name",
@@ -74,12 +78,14 @@ class _Unit:
         "preemptions",
         "queue",
         "remaining",
+        "restart",
         "rng",
         "setup",
         "setup_seconds",
         "setups",
         "since",
         "started",
+        "ttf_left",
         "yield_rate",
     )
 
@@ -90,6 +96,11 @@ class _Unit:
         self.mtbf = float(module_type.mtbf.seconds)
         self.mttr = float(module_type.mttr.seconds)
         self.yield_rate = float(module_type.yield_rate)
+        self.busy_clock = module_type.failure_clock is FailureClock.BUSY
+        self.restart = module_type.repair_policy is RepairPolicy.RESTART
+        self.ttf_left = math.inf  # busy clock: working time left before the next failure
+        self.busy_since = 0.0
+        self.length = 0.0  # of the setup or processing in progress (for a restart)
         self.queue: deque[TwinJob] = deque()
         self.phase: str = IDLE
         self.broken = False
@@ -240,7 +251,7 @@ class SimModel:
         self._next_index += 1
         self._units[name] = unit
         if self.breakdowns:
-            unit.clock = self._engine.schedule(unit.time_to_failure(), self._h_fail, unit)
+            self._draw_failure(unit)
 
     def remove_module(self, name: str) -> None:
         """Retire *name*; raise `ModuleNotIdleError` unless it is idle with an empty queue."""
@@ -329,7 +340,7 @@ class SimModel:
                 unit.job_setup = unit.setup
                 unit.phase = SETUP
                 unit.since = self._engine.now
-                unit.pending = self._engine.schedule(unit.setup, self._h_setup_end, unit)
+                unit.pending = self._work(unit, unit.setup, self._h_setup_end)
                 return None
         unit.job_setup = 0.0
         return self._begin(unit, job)
@@ -347,7 +358,7 @@ class SimModel:
             work *= unit.rng.lognormvariate(self._mu, self._sigma)
         unit.phase = EXECUTE
         unit.since = now = engine.now
-        unit.pending = engine.schedule(work, self._h_end, unit)
+        unit.pending = self._work(unit, work, self._h_end)
         return Started(now, unit.name, job.operation_id, job.order_id, job.serial, unit.job_setup, job.attempt)
 
     def _end(self, unit: _Unit) -> Record:
@@ -358,6 +369,7 @@ class SimModel:
         unit.job = None
         unit.pending = None
         unit.phase = IDLE
+        self._clock_off(unit)
         good = unit.yield_rate >= 1.0 or unit.rng.random() < unit.yield_rate
         unit.completed += 1
         unit.good += good
@@ -366,6 +378,32 @@ class SimModel:
         return Completed(
             now, unit.name, job.operation_id, job.order_id, job.serial, good, job.attempt, job.ideal_seconds
         )
+
+    def _work(self, unit: _Unit, length: float, handler: Handler[Record]) -> EventHandle:
+        """Start a setup or processing of *length* seconds; a busy failure clock runs meanwhile."""
+        unit.length = length
+        pending = self._engine.schedule(length, handler, unit)
+        self._clock_on(unit)
+        return pending
+
+    def _draw_failure(self, unit: _Unit) -> None:
+        if unit.busy_clock:
+            unit.ttf_left = unit.time_to_failure()
+            if unit.pending is not None:
+                self._clock_on(unit)
+        else:
+            unit.clock = self._engine.schedule(unit.time_to_failure(), self._h_fail, unit)
+
+    def _clock_on(self, unit: _Unit) -> None:
+        if unit.busy_clock and unit.clock is None and self.breakdowns and not unit.broken:
+            unit.busy_since = self._engine.now
+            unit.clock = self._engine.schedule(unit.ttf_left, self._h_fail, unit)
+
+    def _clock_off(self, unit: _Unit) -> None:
+        if unit.busy_clock and unit.clock is not None and not unit.broken:
+            Engine.cancel(unit.clock)
+            unit.ttf_left -= self._engine.now - unit.busy_since
+            unit.clock = None
 
     def _fail(self, unit: _Unit) -> Record:
         engine = self._engine
@@ -391,11 +429,14 @@ class SimModel:
         now = engine.now
         unit.broken = False
         unit.down_seconds += now - unit.down_since
-        unit.clock = engine.schedule(unit.time_to_failure(), self._h_fail, unit)
+        unit.clock = None
+        self._draw_failure(unit)
         if unit.phase is not IDLE:
             unit.since = now
             handler = self._h_setup_end if unit.phase is SETUP else self._h_end
-            unit.pending = engine.schedule(unit.remaining, handler, unit)
+            remaining = unit.length if unit.restart else unit.remaining
+            unit.pending = engine.schedule(remaining, handler, unit)
+            self._clock_on(unit)
         elif unit.queue and not unit.kicked:
             self._schedule_kick(unit)
         return Repaired(now, unit.name)
