@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from microfab.cli import module_server, product, render
+from microfab.cli import schedule as schedule_cli
 from microfab.cli import twin as twin_cli
 from microfab.control import access, operations
 from microfab.control.bootstrap import Services, bootstrap
@@ -46,6 +47,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(product.app, name="product")
 app.add_typer(module_server.app)
 app.add_typer(twin_cli.app, name="twin")
+app.add_typer(schedule_cli.app, name="schedule")
 # Piped output (CI logs, `make demo | tee`) gets wide tables instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)

@@ -37,11 +37,28 @@ from microfab.domain.orders import Order, OrderStatus
 from microfab.domain.quantities import Duration
 from microfab.domain.schedules import Schedule
 from microfab.drivers.base import DispatchRequest, DriverEvent, ModuleDriver, ShipmentArrived
-from microfab.scheduling import problem_from_operations, solve, to_schedule, validate
+from microfab.scheduling import (
+    Conditions,
+    Criterion,
+    Objective,
+    problem_from_operations,
+    repair,
+    to_schedule,
+    validate,
+)
+from microfab.scheduling import (
+    Placement as SchedulePlacement,
+)
 from microfab.settings import Settings
 from microfab.store.base import EventLog, StreamWrite
 
 log = logging.getLogger(__name__)
+
+SITE_OBJECTIVE = Objective(
+    ({Criterion.WEIGHTED_TARDINESS: 100, Criterion.MAKESPAN: 10}, {Criterion.TOTAL_COMPLETION: 1})
+)
+"""What a site's schedule minimises: lateness first, then the makespan (a second moved costs a
+tenth of a second of makespan, see `repair`), then the total completion time."""
 
 Progress = Callable[[datetime], None]
 
@@ -80,6 +97,7 @@ class Controller:
         self.busy: dict[str, str] = {}
         self.down: set[str] = set()
         self.schedules: dict[str, Schedule] = {}
+        self.families: dict[str, str] = {}  # module -> family of the last operation dispatched there
         self._versions: dict[str, int] = {}
         self._expected: dict[str, int] = {}
         self._pending: list[tuple[str, Event]] = []
@@ -162,6 +180,7 @@ class Controller:
         elif isinstance(event, ModuleRepaired):
             self._emit(module_stream(event.module), event)
             self.down.discard(event.module)
+            self._reschedule(self._site_of(event.module), event.at)
         elif isinstance(event, ShipmentArrived):
             order = self.state.orders[event.order_id]
             self._emit(order_stream(order.id), OrderDelivered(event.at, order.id, on_time=event.at <= order.due))
@@ -208,6 +227,7 @@ class Controller:
         track.status, track.module, track.dispatched_at = "dispatched", module, now
         track.attempts += 1
         self.busy[module] = track.op.id
+        self.families[module] = track.op.family
         self._emit(order_stream(track.op.order_id), OperationDispatched(now, track.op.order_id, track.op.id, module))
         module_type = self.state.network.module_types[self.state.network.modules[module].module_type]
         self._actions.append(
@@ -225,30 +245,63 @@ class Controller:
 
     # ------------------------------------------------------------------ the medium loop
     def _reschedule(self, site: str, now: datetime) -> None:
-        """Re-optimise every not-yet-dispatched operation of *site*; what has started stays."""
+        """Repair *site*'s schedule from *now*: work that has started stays, the rest is re-optimised.
+
+        Started operations are fixed where they run; a down module is unavailable until its
+        expected repair; each module starts from the family it is set up for; the previous
+        schedule is the warm start and the reference that changes are kept close to.
+        """
         network = self.state.network
         pending = [t for t in self.tracks.values() if t.site == site and t.status == "pending"]
         if not pending:
             return
         ids = {t.op.id for t in pending}
-        operations = [self._ready_version(t, ids, now) for t in pending]
         modules = network.modules_at(site)
-        busy_until = {m.name: self._free_at(m.name, now) for m in modules if m.name in self.busy or m.name in self.down}
-        problem = problem_from_operations(operations, modules, network.module_types, origin=now, busy_until=busy_until)
-        result = solve(
+        names = {m.name for m in modules}
+        running = [
+            t
+            for t in self.tracks.values()
+            if t.site == site and t.status == "dispatched" and t.module in names and t.module not in self.down
+        ]
+        operations = [self._ready_version(t, ids, now) for t in pending]
+        operations += [self._ready_version(t, set(), now) for t in running]
+        fixed = {
+            t.op.id: (t.module, t.dispatched_at)
+            for t in running
+            if t.module is not None and t.dispatched_at is not None
+        }
+        busy_until = {
+            m.name: self._free_at(m.name, now) for m in modules if m.name in self.busy and m.name not in self.down
+        }
+        unavailable = {m.name: [(now, self._free_at(m.name, now))] for m in modules if m.name in self.down}
+        problem = problem_from_operations(
+            operations,
+            modules,
+            network.module_types,
+            origin=now,
+            busy_until=busy_until,
+            conditions=Conditions(unavailable, fixed, {m: f for m, f in self.families.items() if m in names}),
+            objective=SITE_OBJECTIVE,
+        )
+        result = repair(
             problem,
+            self._previous(site, now, ids | fixed.keys()),
+            now=0,
+            started=fixed.keys(),
             time_limit=self.settings.schedule_time_limit,
             workers=self.settings.solver_workers,
             seed=self.settings.seed,
         )
-        violations = validate(problem, result.placements)
+        violations = validate(problem, result.schedule) if result.has_schedule else [result.reason or "no schedule"]
         if violations:
             raise DomainError(f"schedule for {site} failed validation: {'; '.join(violations[:5])}")
         schedule = to_schedule(result, site=site, origin=now, created_at=now)
         self.schedules[site] = schedule
         self._schedule_count += 1
         for module in modules:
-            self.sequence[module.name] = deque(o.operation_id for o in schedule.for_module(module.name))
+            self.sequence[module.name] = deque(
+                o.operation_id for o in schedule.for_module(module.name) if o.operation_id in ids
+            )
         self._emit(
             site_stream(site),
             ScheduleCreated(
@@ -264,6 +317,19 @@ class Controller:
         log.info(
             "scheduled %d operations at %s: %s, makespan %ss", len(pending), site, result.status.value, result.objective
         )
+
+    def _previous(self, site: str, now: datetime, ids: set[str]) -> list[SchedulePlacement]:
+        """The site's schedule in force, in seconds from *now*, for the operations still in play."""
+        schedule = self.schedules.get(site)
+        if schedule is None:
+            return []
+        return [
+            SchedulePlacement(
+                o.operation_id, o.module, (o.start - now) // timedelta(seconds=1), (o.end - now) // timedelta(seconds=1)
+            )
+            for o in schedule.operations
+            if o.operation_id in ids
+        ]
 
     def _ready_version(self, track: Track, pending: set[str], now: datetime) -> Operation:
         """The operation as the scheduler sees it: pending predecessors only, released when the rest is done."""
@@ -307,9 +373,10 @@ class Controller:
     def _track_order(self, order: Order) -> None:
         if order.site is None:
             return
-        family = self.state.network.product(order.product).family
+        product_family = self.state.network.product(order.product).family
         for serial, unit in order.units.items():
             for entry in unit.passport.values():
+                family = getattr(entry, "family", None) or product_family  # the configurator may add one
                 index = int(entry.operation_id.rsplit("#", 1)[1])
                 predecessors = (f"{serial}#{index - 1:02d}",) if index else ()
                 op = Operation(
@@ -370,3 +437,11 @@ class Controller:
 def horizon(start: datetime, span: Duration) -> datetime:
     """*start* plus *span*."""
     return start + timedelta(seconds=span.seconds)
+
+
+def latest_schedule(log: EventLog, site: str) -> ScheduleCreated | None:
+    """The last schedule recorded for *site*, or None if it has none."""
+    for recorded in reversed(log.read_stream(site_stream(site))):
+        if isinstance(recorded.event, ScheduleCreated):
+            return recorded.event
+    return None

@@ -1,4 +1,4 @@
-"""The scheduling engine's data: an immutable problem in, placements and a `Result` out.
+"""The scheduling engine's data: an immutable problem (tasks, modules, setups, windows, objective).
 
 All times are whole seconds relative to an origin chosen by the caller (see
 `microfab.scheduling.build`); the engine never sees a `datetime`.
@@ -8,16 +8,122 @@ from __future__ import annotations
 
 import enum
 import heapq
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from microfab.domain.quantities import Seconds
+from microfab.scheduling.result import Placement, Result, Status
+
+__all__ = [
+    "Criterion",
+    "Objective",
+    "Pin",
+    "Placement",
+    "Result",
+    "SchedulingProblem",
+    "Setup",
+    "Status",
+    "Task",
+    "topological_order",
+]
 
 
-def _frozen(mapping: Mapping[str, int]) -> Mapping[str, int]:
+def _frozen(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
     """A read-only copy of *mapping*, so a frozen dataclass stays frozen."""
     return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A task held on *module* from second *start* (may be negative: it started before time zero)."""
+
+    module: str
+    start: Seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """Sequence-dependent changeover seconds on one module, by product family.
+
+    Switching from family ``a`` to family ``b`` costs ``pairs[(a, b)]`` when given, else
+    ``default``; staying in a family, or a task without a family, costs nothing.
+    """
+
+    default: Seconds = 0
+    pairs: Mapping[tuple[str, str], Seconds] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.default < 0 or any(v < 0 for v in self.pairs.values()):
+            raise ValueError("setup: expected seconds >= 0")
+        object.__setattr__(self, "pairs", _frozen(self.pairs))
+
+    def time(self, before: str | None, after: str | None) -> Seconds:
+        """Seconds needed between a task of family *before* and one of family *after*."""
+        if before is None or after is None or before == after:
+            return 0
+        return self.pairs.get((before, after), self.default)
+
+    @property
+    def longest(self) -> Seconds:
+        """The longest changeover this module can need."""
+        return max([self.default, *self.pairs.values()])
+
+
+class Criterion(enum.Enum):
+    """What an objective can minimise."""
+
+    MAKESPAN = "makespan"
+    """When the last task ends."""
+    WEIGHTED_TARDINESS = "weighted_tardiness"
+    """Sum over tasks with a due time of ``weight * max(0, end - due)``."""
+    TOTAL_COMPLETION = "total_completion"
+    """Sum over jobs of when the job's last task ends."""
+    STABILITY = "stability"
+    """Distance to the reference schedule: seconds moved, plus the task's duration when it changes module."""
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """Lexicographic stages, each a weighted sum of criteria; the first stage matters most.
+
+    The default minimises the makespan, then the total completion time.
+    """
+
+    stages: tuple[Mapping[Criterion, int], ...] = (
+        MappingProxyType({Criterion.MAKESPAN: 1}),
+        MappingProxyType({Criterion.TOTAL_COMPLETION: 1}),
+    )
+
+    def __post_init__(self) -> None:
+        stages = tuple(_frozen({c: w for c, w in stage.items() if w}) for stage in self.stages)
+        if not stages or not all(stages):
+            raise ValueError("objective: expected at least one stage, each with a criterion of weight > 0")
+        if any(w < 0 for stage in stages for w in stage.values()):
+            raise ValueError("objective: expected weights >= 0")
+        object.__setattr__(self, "stages", stages)
+
+    @classmethod
+    def makespan(cls) -> Objective:
+        """Minimise the makespan only."""
+        return cls(({Criterion.MAKESPAN: 1},))
+
+    @classmethod
+    def lexicographic(cls, *criteria: Criterion) -> Objective:
+        """Minimise each criterion in turn, never worsening the ones before."""
+        return cls(tuple({c: 1} for c in criteria))
+
+    @classmethod
+    def weighted(cls, weights: Mapping[Criterion, int]) -> Objective:
+        """Minimise one weighted sum of criteria."""
+        return cls((weights,))
+
+    @property
+    def criteria(self) -> frozenset[Criterion]:
+        """Every criterion used in some stage."""
+        return frozenset(c for stage in self.stages for c in stage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +143,14 @@ class Task:
     release
         Earliest start, seconds >= 0.
     due
-        Due time in seconds (may be negative: already late). Carried for later objectives.
+        Due time in seconds (may be negative: already late); tardiness counts ``end - due``.
     weight
-        Importance >= 0. Carried for later objectives.
+        Importance >= 0 of the task's tardiness.
+    family
+        Product family, for sequence-dependent setups (None: never needs a setup).
+    fixed
+        Where the task already is (started or finished work in repair mode): it stays there;
+        release, module release and unavailability do not apply to it.
     """
 
     id: str
@@ -49,6 +160,8 @@ class Task:
     release: Seconds = 0
     due: Seconds | None = None
     weight: int = 1
+    family: str | None = None
+    fixed: Pin | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -64,6 +177,8 @@ class Task:
             raise ValueError(f"weight: task {self.id!r}: expected >= 0, got {self.weight}")
         if self.id in self.predecessors:
             raise ValueError(f"predecessors: task {self.id!r} precedes itself")
+        if self.fixed is not None and self.fixed.module not in self.durations:
+            raise ValueError(f"fixed: task {self.id!r} is fixed on {self.fixed.module!r}, which is not eligible")
         object.__setattr__(self, "durations", _frozen(self.durations))
         object.__setattr__(self, "predecessors", tuple(self.predecessors))
 
@@ -87,19 +202,46 @@ class SchedulingProblem:
         If given, every task must end at or before it.
     module_release
         Module -> second from which it is free (busy until then); absent modules are free at 0.
+    setups
+        Module -> its sequence-dependent setups by family; absent modules need none.
+    initial_family
+        Module -> the family it is set up for at time 0.
+    unavailable
+        Module -> windows ``(start, end)`` in which it runs nothing (maintenance, not yet
+        deployed, retired: use a large end).
+    objective
+        What to minimise.
+    reference
+        Task id -> its placement in the previous schedule, for the stability criterion.
     """
 
     tasks: tuple[Task, ...]
     modules: tuple[str, ...]
     horizon: Seconds | None = None
     module_release: Mapping[str, Seconds] = field(default_factory=dict)
+    setups: Mapping[str, Setup] = field(default_factory=dict)
+    initial_family: Mapping[str, str] = field(default_factory=dict)
+    unavailable: Mapping[str, tuple[tuple[Seconds, Seconds], ...]] = field(default_factory=dict)
+    objective: Objective = field(default_factory=Objective)
+    reference: Mapping[str, Placement] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
         object.__setattr__(self, "modules", tuple(self.modules))
         object.__setattr__(self, "module_release", _frozen(self.module_release))
+        object.__setattr__(self, "setups", _frozen(self.setups))
+        object.__setattr__(self, "initial_family", _frozen(self.initial_family))
+        windows = {m: tuple(sorted((int(a), int(b)) for a, b in w)) for m, w in self.unavailable.items()}
+        object.__setattr__(self, "unavailable", _frozen(windows))
+        object.__setattr__(self, "reference", _frozen(self.reference))
         _check_unique("modules", "module", self.modules)
         _check_unique("tasks", "task id", (t.id for t in self.tasks))
+        self._check_modules()
+        self._check_tasks()
+        topological_order(self.tasks)
+        _check_pins(self.tasks)
+
+    def _check_modules(self) -> None:
         known = set(self.modules)
         for module, seconds in self.module_release.items():
             if module not in known:
@@ -108,6 +250,19 @@ class SchedulingProblem:
                 raise ValueError(f"module_release: module {module!r}: expected >= 0, got {seconds}")
         if self.horizon is not None and self.horizon < 0:
             raise ValueError(f"horizon: expected >= 0, got {self.horizon}")
+        for name, mapping in (("setups", self.setups), ("initial_family", self.initial_family)):
+            for module in mapping:
+                if module not in known:
+                    raise ValueError(f"{name}: unknown module {module!r}")
+        for module, windows in self.unavailable.items():
+            if module not in known:
+                raise ValueError(f"unavailable: unknown module {module!r}")
+            for start, end in windows:
+                if end <= start:
+                    raise ValueError(f"unavailable: module {module!r}: window ({start}, {end}) is empty")
+
+    def _check_tasks(self) -> None:
+        known = set(self.modules)
         ids = {t.id for t in self.tasks}
         for task in self.tasks:
             for module in task.durations:
@@ -116,7 +271,19 @@ class SchedulingProblem:
             for pred in task.predecessors:
                 if pred not in ids:
                     raise ValueError(f"predecessors: task {task.id!r} names unknown task {pred!r}")
-        topological_order(self.tasks)
+        for task_id in self.reference:
+            if task_id not in ids:
+                raise ValueError(f"reference: unknown task {task_id!r}")
+
+    @property
+    def free_tasks(self) -> tuple[Task, ...]:
+        """The tasks the solver may place (not fixed)."""
+        return tuple(t for t in self.tasks if t.fixed is None)
+
+    def setup(self, module: str, before: str | None, after: str | None) -> Seconds:
+        """Changeover seconds on *module* between families *before* and *after*."""
+        setup = self.setups.get(module)
+        return 0 if setup is None else setup.time(before, after)
 
     @property
     def jobs(self) -> tuple[str, ...]:
@@ -129,6 +296,22 @@ class SchedulingProblem:
             if task.id == task_id:
                 return task
         raise KeyError(task_id)
+
+
+def _check_pins(tasks: Iterable[Task]) -> None:
+    """Raise `ValueError` naming two fixed tasks that overlap on one module."""
+    by_module: dict[str, list[tuple[int, int, str]]] = {}
+    for task in tasks:
+        if task.fixed is not None:
+            start = task.fixed.start
+            by_module.setdefault(task.fixed.module, []).append(
+                (start, start + task.durations[task.fixed.module], task.id)
+            )
+    for module, spans in by_module.items():
+        spans.sort()
+        for (_, end, first), (start, _, second) in itertools.pairwise(spans):
+            if start < end:
+                raise ValueError(f"fixed: tasks {first!r} and {second!r} overlap on module {module!r}")
 
 
 def _check_unique(field_name: str, kind: str, names: Iterable[str]) -> None:
@@ -169,48 +352,3 @@ def topological_order(tasks: Iterable[Task]) -> tuple[str, ...]:
             f"predecessors: precedence cycle through task {stuck[0]!r} (tasks involved: {', '.join(stuck)})"
         )
     return tuple(order)
-
-
-class Status(enum.Enum):
-    """How a solve ended (the CP-SAT statuses)."""
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    UNKNOWN = "unknown"
-    MODEL_INVALID = "model_invalid"
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Task *task* runs on *module* from second *start* to *end*."""
-
-    task: str
-    module: str
-    start: Seconds
-    end: Seconds
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """What a solve returns.
-
-    Parameters
-    ----------
-    status
-        How the solve ended; placements are empty unless OPTIMAL or FEASIBLE.
-    placements
-        One per task, sorted by start, module and task id.
-    objective
-        Makespan of the placements (the primary criterion), or None without placements.
-    lower_bound
-        A proven lower bound on the makespan, or None if none is known.
-    runtime
-        Wall-clock seconds spent in the solve.
-    """
-
-    status: Status
-    placements: tuple[Placement, ...]
-    objective: int | None
-    lower_bound: int | None
-    runtime: float

@@ -1,55 +1,67 @@
-"""Solve a `SchedulingProblem` with OR-Tools CP-SAT, warm-started by a greedy dispatch.
+"""Solve a `SchedulingProblem` with OR-Tools CP-SAT, warm-started by dispatching rules.
 
-The model (flexible job shop): one interval per task, one optional interval per eligible
-module with exactly one present, a NoOverlap per module, ``end(pred) <= start(succ)``,
-``start >= release`` and ``start >= module release`` on the chosen module.
+The model (`microfab.scheduling.cpsat`) is a flexible job shop: one interval per task, one
+optional interval per eligible module with exactly one present, a NoOverlap per module that
+also holds its unavailable windows, ``end(pred) <= start(succ)``, releases, sequence-dependent
+setups (a circuit per module, or a conservative padding on large modules), fixed tasks as
+constants, and a redundant cumulative per group of interchangeable modules.
 
-The objective is lexicographic, solved in two phases on the same model: first minimise
-the makespan, then, with the makespan held at the value found, minimise the sum of job
-completion times (a job completes when its last task ends). Two solves rather than one
-weighted sum ``W * makespan + sum(C_j)``: the large ``W`` a lexicographic sum needs made
-CP-SAT find makespans 5-25 % worse on Brandimarte Mk04 and Mk07 (5 s, 2 workers).
+The objective is lexicographic: the stages of the problem's `Objective` are solved in turn on
+the same model, each later stage holding the earlier ones at the values found. Stages
+rather than one weighted sum ``W * makespan + sum(C_j)``: the large ``W`` a lexicographic
+sum needs made CP-SAT find makespans 5-25 % worse on Brandimarte Mk04 and Mk07.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import random
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from ortools.sat.python import cp_model
-
-from microfab.scheduling.problem import Placement, Result, SchedulingProblem, Status, Task, topological_order
+from microfab.scheduling.cpsat import CpSatModel, Outcome, constraints
+from microfab.scheduling.evaluate import cost, makespan
+from microfab.scheduling.heuristics import greedy_schedule, padded_setups
+from microfab.scheduling.problem import Criterion, SchedulingProblem, topological_order
+from microfab.scheduling.result import Placement, Result, Status
+from microfab.scheduling.validate import validate
 
 __all__ = ["greedy_schedule", "lower_bound", "solve"]
 
 logger = logging.getLogger(__name__)
 
+_ALTERNATE_FROM = 2.0
+"""From this many seconds for the first stage, `_alternate` full and assignment-frozen runs."""
+
+_FULL_SLICE, _FROZEN_SLICE, _MIN_SHARE, _MIN_SLICE = 0.3, 0.2, 0.025, 0.05
+"""Shares of the first stage's time per full and per frozen run (a frozen run that did not improve
+halves the next one's share, down to the third); seconds below which a run is skipped."""
+
+_FREE_WINDOW = 0.5
+"""Share of the makespan (a random window, new each round) whose tasks keep their module choice
+free in a frozen run; 0 would freeze every choice. 0.5 did as well or better than 0, 0.3 and 0.7
+on Mk05, Mk06, Mk09 and Mk10 (10 s, 2 workers)."""
+
 _FIRST_PHASE_SHARE = 0.8
-"""Share of the time limit the makespan phase may use; the completion-time phase gets the rest."""
-
-_STATUS = {
-    cp_model.OPTIMAL: Status.OPTIMAL,
-    cp_model.FEASIBLE: Status.FEASIBLE,
-    cp_model.INFEASIBLE: Status.INFEASIBLE,
-    cp_model.MODEL_INVALID: Status.MODEL_INVALID,
-    cp_model.UNKNOWN: Status.UNKNOWN,
-}
+"""Share of the time limit the first stage may use when later stages follow (a middle stage: half
+of what is left; the last stage: all of it)."""
 
 
-def solve(problem: SchedulingProblem, *, time_limit: float, workers: int = 2, seed: int = 0) -> Result:
-    """Place every task of *problem* on a module, minimising the makespan, then the total completion time.
+def solve(
+    problem: SchedulingProblem,
+    *,
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+    hint: Sequence[Placement] | None = None,
+) -> Result:
+    """Place every task of *problem* on a module, minimising the problem's objective stage by stage.
 
-    A greedy dispatch (`greedy_schedule`) runs first; it gives CP-SAT a complete hint and a
-    tight horizon (its makespan). If CP-SAT finds no solution within *time_limit*, the
-    greedy schedule is returned with status FEASIBLE (when it fits the problem's horizon).
-    OPTIMAL means both criteria are proven optimal.
-
-    The search is reproducible for a fixed *seed* and *workers*: several workers run
-    interleaved in deterministic batches. Only where the wall-clock limit cuts a search
-    that has not finished depends on the machine.
+    Dispatching rules (`greedy_schedule`) run first; the best of them (or *hint*, when it is
+    valid and better) is CP-SAT's starting point and bounds the horizon. If CP-SAT finds
+    nothing within *time_limit*, that schedule is returned with status FEASIBLE (when it fits
+    the problem's horizon). OPTIMAL means every stage is proven optimal. Every schedule
+    returned has passed `validate`.
 
     Parameters
     ----------
@@ -61,6 +73,8 @@ def solve(problem: SchedulingProblem, *, time_limit: float, workers: int = 2, se
         CP-SAT search workers, >= 1.
     seed
         CP-SAT random seed.
+    hint
+        A previous or hand-made schedule to start from (used only if valid).
 
     Returns
     -------
@@ -73,21 +87,38 @@ def solve(problem: SchedulingProblem, *, time_limit: float, workers: int = 2, se
         raise ValueError(f"workers: expected >= 1, got {workers}")
     started = time.perf_counter()
     if not problem.tasks:
-        return Result(Status.OPTIMAL, (), 0, 0, time.perf_counter() - started)
+        return Result(Status.OPTIMAL, (), 0, 0, time.perf_counter() - started, cost=cost(problem, ()))
     floor = lower_bound(problem)
-    greedy = greedy_schedule(problem)
-    greedy_span = max(p.end for p in greedy)
-    horizon = greedy_span if problem.horizon is None else min(greedy_span, problem.horizon)
+    start_from = _starting_point(problem, hint)
+    padded = padded_setups(problem, constraints.CIRCUIT_LIMIT)
+    model_hint = greedy_schedule(problem, padded=padded) if padded else start_from
+    span = max(makespan(start_from), makespan(model_hint))
+    fits = problem.horizon is None or span <= problem.horizon
+    horizon = _horizon(problem, span)
     status: Status
     placements: tuple[Placement, ...]
     bound: int | None
+    reason: str | None
     if floor > horizon:
+        reason = f"no schedule can end by the horizon {horizon}: the makespan is at least {floor}"
         status, placements, bound = Status.INFEASIBLE, (), None
     else:
-        hint = greedy if greedy_span == horizon else ()
-        status, placements, bound = _optimise(problem, horizon, floor, hint, time_limit, workers, seed)
-    span = max((p.end for p in placements), default=None)
-    result = Result(status, placements, span, bound, time.perf_counter() - started)
+        deadline = started + time_limit
+        model = CpSatModel(problem, horizon=horizon, floor=floor, padded=padded)
+        status, placements, bound = _optimise(model, floor, model_hint if fits else (), deadline, workers, seed)
+        usable = status not in (Status.MODEL_INVALID, Status.INFEASIBLE)
+        if fits and usable and (not placements or cost(problem, start_from) < cost(problem, placements)):
+            status, placements = Status.FEASIBLE, start_from  # the exact-setup dispatch beat the padded model
+        reason = _reason(problem, status)
+    result = Result(
+        status,
+        _sorted(placements),
+        makespan(placements) if placements else None,
+        bound,
+        time.perf_counter() - started,
+        reason,
+        cost(problem, placements) if placements else (),
+    )
     logger.info(
         "scheduled %d tasks on %d modules: %s, makespan %s, bound %s, %.3f s",
         len(problem.tasks),
@@ -100,86 +131,151 @@ def solve(problem: SchedulingProblem, *, time_limit: float, workers: int = 2, se
     return result
 
 
+def _starting_point(problem: SchedulingProblem, hint: Sequence[Placement] | None) -> tuple[Placement, ...]:
+    """The dispatching rules' best schedule, or *hint* when it is valid and no worse."""
+    greedy = greedy_schedule(problem)
+    if hint is not None and not validate(problem, hint) and cost(problem, hint) <= cost(problem, greedy):
+        return tuple(hint)
+    return greedy
+
+
+def _horizon(problem: SchedulingProblem, span: int) -> int:
+    """The starting point's makespan when that is what counts first; else room for trading it."""
+    first = problem.objective.stages[0]
+    room = span if set(first) == {Criterion.MAKESPAN} else 2 * span
+    return room if problem.horizon is None else min(room, problem.horizon)
+
+
 def _optimise(
-    problem: SchedulingProblem,
-    horizon: int,
+    model: CpSatModel,
     floor: int,
-    greedy: tuple[Placement, ...],
-    time_limit: float,
+    start_from: tuple[Placement, ...],
+    deadline: float,
     workers: int,
     seed: int,
 ) -> tuple[Status, tuple[Placement, ...], int | None]:
-    """Run both phases; fall back to *greedy* (empty if it breaks the horizon) when CP-SAT finds nothing."""
-    started = time.perf_counter()
-    model = _CpSatModel(problem, horizon, floor)
-    model.model.minimize(model.makespan)
-    first = model.run(greedy, _FIRST_PHASE_SHARE * time_limit, workers, seed)
-    if first.status is Status.MODEL_INVALID:
-        logger.error("CP-SAT rejected the model: %s", model.model.validate())
-    if first.status is Status.UNKNOWN and greedy:
-        logger.info("CP-SAT found no schedule in %.3g s; returning the greedy dispatch", time_limit)
-        return Status.FEASIBLE, _sorted(greedy), floor
-    if not first.placements:
-        return first.status, (), None if first.status is Status.INFEASIBLE else floor
-    bound = max(floor, first.bound if first.bound is not None else floor)
-    span = max(p.end for p in first.placements)
-    remaining = time_limit - (time.perf_counter() - started)
-    if remaining <= 0.01:
-        return Status.FEASIBLE, _sorted(first.placements), bound
-    model.model.add(model.makespan <= span)
-    model.model.minimize(sum(model.completion.values()))
-    second = model.run(first.placements, remaining, workers, seed)
-    if not second.placements:
-        return Status.FEASIBLE, _sorted(first.placements), bound
-    both_optimal = first.status is Status.OPTIMAL and second.status is Status.OPTIMAL
-    return (Status.OPTIMAL if both_optimal else Status.FEASIBLE), _sorted(second.placements), bound
+    """Run the stages; fall back to *start_from* (empty if it breaks the horizon) when CP-SAT finds nothing."""
+    problem = model.problem
+    stages = problem.objective.stages
+    makespan_first = set(stages[0]) == {Criterion.MAKESPAN}
+    best, bound, optimal = start_from, floor, True
+    for stage in range(len(stages)):
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.01 and stage > 0:
+            optimal = False
+            break
+        share = 1.0 if stage == len(stages) - 1 else _FIRST_PHASE_SHARE if stage == 0 else 0.5
+        model.minimise(stage)
+        budget = max(0.01, share * remaining)
+        if stage == 0 and budget >= _ALTERNATE_FROM:
+            outcome = _alternate(model, best, time.perf_counter() + budget, workers, seed)
+        else:
+            outcome = model.run(best, time_limit=budget, workers=workers, seed=seed)
+        if not outcome.placements:
+            return _without_solution(problem, outcome, best, floor, stage)
+        if stage == 0 and makespan_first and outcome.bound is not None:
+            bound = max(floor, outcome.bound // stages[0][Criterion.MAKESPAN])
+        best, optimal = outcome.placements, optimal and outcome.status is Status.OPTIMAL
+        assert outcome.value is not None
+        model.keep(stage, outcome.value)
+    violations = validate(problem, best)
+    if violations:  # a modelling gap; the dispatching rules' schedule is valid by construction
+        logger.error("CP-SAT schedule failed validation (%s); returning the dispatch", "; ".join(violations[:3]))
+        return (Status.FEASIBLE, start_from, bound) if start_from else (Status.UNKNOWN, (), bound)
+    return (Status.OPTIMAL if optimal else Status.FEASIBLE), best, bound
 
 
-def greedy_schedule(problem: SchedulingProblem) -> tuple[Placement, ...]:
-    """Dispatch tasks greedily: the ready task that can start first, on the module that finishes it first.
+def _alternate(
+    model: CpSatModel, start_from: tuple[Placement, ...], deadline: float, workers: int, seed: int
+) -> Outcome:
+    """Alternate the full model with one whose module choices are frozen at the best schedule so far.
 
-    List scheduling in topological order: a task is ready when its predecessors are placed;
-    among ready tasks the one with the earliest possible start goes next (ties: input order),
-    on the eligible module where it ends first (ties: module order). Ignores the horizon.
+    The frozen run keeps the module of every task outside a random window of the schedule
+    (`_FREE_WINDOW`): mostly a job shop, where CP-SAT's search goes much further in the same
+    time, with room to re-assign inside the window; the full model then re-assigns
+    everywhere from the better sequence. Each run starts from the best schedule so far and is
+    kept only if no worse. Stops early when the full model proves optimality.
     """
-    tasks = {t.id: t for t in problem.tasks}
-    position = {task_id: i for i, task_id in enumerate(topological_order(problem.tasks))}
-    module_rank = {m: i for i, m in enumerate(problem.modules)}
-    free = {m: problem.module_release.get(m, 0) for m in problem.modules}
-    waiting = {t.id: len(set(t.predecessors)) for t in problem.tasks}
-    successors: dict[str, list[str]] = {t.id: [] for t in problem.tasks}
-    for task in problem.tasks:
-        for pred in set(task.predecessors):
-            successors[pred].append(task.id)
-    ready = {task_id for task_id, count in waiting.items() if count == 0}
-    earliest = {t.id: t.release for t in problem.tasks}
-    placed: list[Placement] = []
-    while ready:
-        task = min((tasks[t] for t in ready), key=lambda t: (_earliest_start(t, earliest[t.id], free), position[t.id]))
-        module, start, end = min(
-            ((m, s := max(earliest[task.id], free[m]), s + d) for m, d in task.durations.items()),
-            key=lambda c: (c[2], module_rank[c[0]]),
+    total = deadline - time.perf_counter()
+    best = model.run(start_from, time_limit=_FULL_SLICE * total, workers=workers, seed=seed)
+    if not best.placements or best.status is Status.OPTIMAL:
+        return best
+    bound, round_, rng, frozen_share = best.bound, 0, random.Random(seed), _FROZEN_SLICE
+    while deadline - time.perf_counter() > _MIN_SLICE:
+        round_ += 1
+        frozen = _frozen(best.placements, rng)
+        fixed = CpSatModel(
+            model.problem,
+            horizon=model.horizon,
+            floor=model.floor,
+            frozen=frozen,
+            keep_order=False,
+            padded=model.padded,
         )
-        placed.append(Placement(task.id, module, start, end))
-        free[module] = end
-        ready.remove(task.id)
-        for succ in successors[task.id]:
-            earliest[succ] = max(earliest[succ], end)
-            waiting[succ] -= 1
-            if waiting[succ] == 0:
-                ready.add(succ)
-    return tuple(placed)
+        fixed.minimise(0)
+        for candidate, share in ((fixed, frozen_share), (model, _FULL_SLICE)):
+            left = deadline - time.perf_counter()
+            if left <= _MIN_SLICE:
+                break
+            outcome = candidate.run(
+                best.placements, time_limit=min(left, share * total), workers=workers, seed=seed + round_
+            )
+            if candidate is model and outcome.bound is not None:
+                bound = max(bound or 0, outcome.bound)
+            value = outcome.value if outcome.placements and outcome.value is not None else None
+            incumbent = best.value if best.value is not None else value
+            if candidate is fixed:  # frozen runs that stop paying get less time, the full model more
+                gained = value is not None and incumbent is not None and value < incumbent
+                frozen_share = _FROZEN_SLICE if gained else max(_MIN_SHARE, frozen_share / 2)
+            if value is not None and incumbent is not None and value <= incumbent:
+                best = outcome
+            if candidate is model and outcome.status is Status.OPTIMAL:
+                return Outcome(Status.OPTIMAL, outcome.placements, outcome.value, bound)
+    return Outcome(Status.FEASIBLE, best.placements, best.value, bound)
 
 
-def _earliest_start(task: Task, earliest: int, free: Mapping[str, int]) -> int:
-    return min(max(earliest, free[m]) for m in task.durations)
+def _frozen(placements: Sequence[Placement], rng: random.Random) -> dict[str, Placement]:
+    """The placements whose module a frozen run keeps: all but those starting in a random window."""
+    if _FREE_WINDOW <= 0:
+        return {p.task: p for p in placements}
+    span = makespan(placements)
+    low = rng.uniform(0, span * (1 - _FREE_WINDOW))
+    high = low + span * _FREE_WINDOW
+    return {p.task: p for p in placements if not low <= p.start < high}
+
+
+def _without_solution(
+    problem: SchedulingProblem, outcome: Outcome, best: tuple[Placement, ...], floor: int, stage: int
+) -> tuple[Status, tuple[Placement, ...], int | None]:
+    if outcome.status is Status.MODEL_INVALID:
+        logger.error("CP-SAT rejected the model of %d tasks", len(problem.tasks))
+        return outcome.status, (), None
+    if best:
+        if stage == 0:
+            logger.info("CP-SAT found no schedule in time; returning the greedy dispatch")
+        return Status.FEASIBLE, best, floor
+    return outcome.status, (), None if outcome.status is Status.INFEASIBLE else floor
+
+
+def _reason(problem: SchedulingProblem, status: Status) -> str | None:
+    """A sentence on why there is no schedule, from what can be seen without the solver."""
+    if status is Status.INFEASIBLE:
+        if problem.horizon is not None:
+            return f"no schedule of all {len(problem.tasks)} tasks ends by the horizon {problem.horizon}"
+        return "the fixed tasks, windows and setups leave no room for the rest"
+    if status is Status.MODEL_INVALID:
+        return "CP-SAT rejected the model"
+    if status is Status.UNKNOWN:
+        return "no schedule found within the time limit"
+    return None
 
 
 def lower_bound(problem: SchedulingProblem) -> int:
-    """A cheap lower bound on the makespan: the longest release-aware chain, or total work over modules.
+    """A cheap lower bound on the makespan: the longest release-aware chain, or free work over modules.
 
-    The chain bound uses each task's shortest duration; the work bound divides the sum of
-    shortest durations by the number of modules, rounded up.
+    The chain bound uses each task's shortest duration (a fixed task its own end); the work
+    bound divides the sum of the free tasks' shortest durations by the number of modules,
+    rounded up.
     """
     if not problem.tasks:
         return 0
@@ -187,126 +283,14 @@ def lower_bound(problem: SchedulingProblem) -> int:
     finish: dict[str, int] = {}
     for task_id in topological_order(problem.tasks):
         task = tasks[task_id]
+        if task.fixed is not None:
+            finish[task_id] = task.fixed.start + task.durations[task.fixed.module]
+            continue
         ready = max([task.release, *(finish[p] for p in task.predecessors)])
         finish[task_id] = min(max(ready, problem.module_release.get(m, 0)) + d for m, d in task.durations.items())
-    work = sum(t.min_duration for t in problem.tasks)
-    return max(*finish.values(), -(-work // len(problem.modules)))
+    work = sum(t.min_duration for t in problem.tasks if t.fixed is None)
+    return max(0, *finish.values(), -(-work // len(problem.modules)))
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    status: Status
-    placements: tuple[Placement, ...]
-    bound: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class _TaskVars:
-    start: cp_model.IntVar
-    end: cp_model.IntVar
-    size: cp_model.IntVar | None  # None when the duration is the same on every module
-    interval: cp_model.IntervalVar
-    chosen: dict[str, cp_model.IntVar]
-
-
-class _CpSatModel:
-    """The CP-SAT model of a problem: variables, constraints, and a `run` that reads placements back."""
-
-    def __init__(self, problem: SchedulingProblem, horizon: int, floor: int) -> None:
-        self.problem = problem
-        self.model = cp_model.CpModel()
-        self.tasks = {task.id: self._add_task(task, horizon) for task in problem.tasks}
-        self._add_modules()
-        for task in problem.tasks:
-            for pred in task.predecessors:
-                self.model.add(self.tasks[pred].end <= self.tasks[task.id].start)
-        self.makespan = self.model.new_int_var(floor, horizon, "makespan")
-        self.completion = {job: self.model.new_int_var(0, horizon, f"C[{job}]") for job in problem.jobs}
-        for task in problem.tasks:
-            self.model.add(self.makespan >= self.tasks[task.id].end)
-            self.model.add(self.completion[task.job] >= self.tasks[task.id].end)
-
-    def _add_task(self, task: Task, horizon: int) -> _TaskVars:
-        model = self.model
-        start = model.new_int_var(0, horizon, f"start[{task.id}]")
-        end = model.new_int_var(0, horizon, f"end[{task.id}]")
-        chosen = {m: model.new_bool_var(f"on[{task.id},{m}]") for m in task.durations}
-        model.add_exactly_one(chosen.values())
-        lengths = sorted(set(task.durations.values()))
-        size = None
-        if len(lengths) > 1:  # an interval's size must be affine: a variable tied to the choice
-            size = model.new_int_var_from_domain(cp_model.Domain.from_values(lengths), f"size[{task.id}]")
-            model.add(size == sum(d * chosen[m] for m, d in task.durations.items()))
-        interval = model.new_interval_var(start, lengths[0] if size is None else size, end, f"task[{task.id}]")
-        model.add(start >= task.release)
-        for module, lit in chosen.items():
-            module_release = self.problem.module_release.get(module, 0)
-            if module_release > 0:
-                model.add(start >= module_release).only_enforce_if(lit)
-        return _TaskVars(start, end, size, interval, chosen)
-
-    def _add_modules(self) -> None:
-        for module in self.problem.modules:
-            intervals = [
-                self.model.new_optional_fixed_size_interval_var(
-                    self.tasks[t.id].start, t.durations[module], self.tasks[t.id].chosen[module], f"{t.id}@{module}"
-                )
-                for t in self.problem.tasks
-                if module in t.durations
-            ]
-            if len(intervals) > 1:
-                self.model.add_no_overlap(intervals)
-
-    def run(self, hint: Sequence[Placement], time_limit: float, workers: int, seed: int) -> _Outcome:
-        """Solve with the current objective, starting from *hint* (a complete schedule, or empty)."""
-        self._hint(hint)
-        solver = cp_model.CpSolver()
-        _configure(solver, time_limit, workers, seed)
-        status = _STATUS[solver.solve(self.model)]
-        if status not in (Status.OPTIMAL, Status.FEASIBLE):
-            return _Outcome(status, (), None)
-        placements = []
-        for task in self.problem.tasks:
-            variables = self.tasks[task.id]
-            module = next(m for m, lit in variables.chosen.items() if solver.boolean_value(lit))
-            start = solver.value(variables.start)
-            placements.append(Placement(task.id, module, start, start + task.durations[module]))
-        return _Outcome(status, tuple(placements), math.ceil(solver.best_objective_bound))
-
-    def _hint(self, hint: Sequence[Placement]) -> None:
-        model = self.model
-        model.clear_hints()  # type: ignore[no-untyped-call]  # ortools leaves it unannotated
-        if not hint:
-            return
-        job_of = {task.id: task.job for task in self.problem.tasks}
-        completion = dict.fromkeys(self.completion, 0)
-        for placement in hint:
-            variables = self.tasks[placement.task]
-            model.add_hint(variables.start, placement.start)
-            model.add_hint(variables.end, placement.end)
-            if variables.size is not None:
-                model.add_hint(variables.size, placement.end - placement.start)
-            for module, lit in variables.chosen.items():
-                model.add_hint(lit, module == placement.module)
-            job = job_of[placement.task]
-            completion[job] = max(completion[job], placement.end)
-        model.add_hint(self.makespan, max(p.end for p in hint))
-        for job, value in completion.items():
-            model.add_hint(self.completion[job], value)
-
-
-def _configure(solver: cp_model.CpSolver, time_limit: float, workers: int, seed: int) -> None:
-    """Set the solver's limits; interleaved search makes a multi-worker solve reproducible."""
-    params = solver.parameters
-    params.max_time_in_seconds = time_limit
-    params.num_workers = workers
-    params.random_seed = seed
-    params.interleave_search = workers > 1
-    if logger.isEnabledFor(logging.DEBUG):
-        params.log_search_progress = True
-        params.log_to_stdout = False
-        solver.log_callback = logger.debug
-
-
-def _sorted(placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
+def _sorted(placements: Sequence[Placement]) -> tuple[Placement, ...]:
     return tuple(sorted(placements, key=lambda p: (p.start, p.module, p.task)))

@@ -8,16 +8,24 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from microfab.scheduling.problem import Placement, SchedulingProblem, Task
+from microfab.scheduling.evaluate import makespan, total_completion
+from microfab.scheduling.problem import SchedulingProblem, Task
+from microfab.scheduling.result import Placement
+
+__all__ = ["makespan", "total_completion", "validate"]
 
 
 def validate(problem: SchedulingProblem, placements: Sequence[Placement]) -> list[str]:
     """Return every way *placements* break *problem*, as human-readable sentences.
 
     Checks that each task is placed exactly once, on an eligible module, for exactly its
-    processing time there, not before its release or its module's release, not after the
-    horizon, after its predecessors end, and that no two placements overlap on a module
-    (touching ends are fine); placements of unknown tasks are reported too.
+    processing time there; a fixed task exactly where it is fixed; any other task not before
+    its release or its module's release, not inside a window where its module is
+    unavailable; no task after the horizon, none before its predecessors end; no two
+    placements overlapping on a module (touching ends are fine) and, between consecutive
+    placements on a module (and from the module's initial family, counted from its
+    release), at least the setup time
+    their families need. Placements of unknown tasks are reported too.
 
     Parameters
     ----------
@@ -42,7 +50,7 @@ def validate(problem: SchedulingProblem, placements: Sequence[Placement]) -> lis
             errors += _check_placement(problem, task, placement)
     once = {p.task: p for p in placements if counts[p.task] == 1 and p.task in tasks}
     errors += _check_precedence(problem.tasks, once)
-    errors += _check_overlaps(placements)
+    errors += _check_modules(problem, [p for p in placements if p.task in tasks])
     return errors
 
 
@@ -55,13 +63,20 @@ def _check_placement(problem: SchedulingProblem, task: Task, placement: Placemen
         errors.append(f"{where}: module is not eligible (eligible: {eligible})")
     elif placement.end - placement.start != duration:
         errors.append(f"{where}: lasts {placement.end - placement.start} s, expected {duration} s")
+    if problem.horizon is not None and placement.end > problem.horizon:
+        errors.append(f"{where}: ends after the horizon {problem.horizon}")
+    if task.fixed is not None:
+        if (placement.module, placement.start) != (task.fixed.module, task.fixed.start):
+            errors.append(f"{where}: moved from where it is fixed ({task.fixed.module!r} at {task.fixed.start})")
+        return errors
     if placement.start < task.release:
         errors.append(f"{where}: starts before its release {task.release}")
     module_release = problem.module_release.get(placement.module, 0)
     if placement.start < module_release:
         errors.append(f"{where}: starts before the module is free at {module_release}")
-    if problem.horizon is not None and placement.end > problem.horizon:
-        errors.append(f"{where}: ends after the horizon {problem.horizon}")
+    for start, end in problem.unavailable.get(placement.module, ()):
+        if placement.start < end and start < placement.end:
+            errors.append(f"{where}: overlaps the module's unavailable window [{start}, {end})")
     return errors
 
 
@@ -80,36 +95,32 @@ def _check_precedence(tasks: Iterable[Task], placed: dict[str, Placement]) -> li
     return errors
 
 
-def _check_overlaps(placements: Iterable[Placement]) -> list[str]:
+def _check_modules(problem: SchedulingProblem, placements: Iterable[Placement]) -> list[str]:
     by_module: defaultdict[str, list[Placement]] = defaultdict(list)
     for placement in placements:
         by_module[placement.module].append(placement)
+    family = {t.id: t.family for t in problem.tasks}
+    fixed = {t.id for t in problem.tasks if t.fixed is not None}
     errors = []
     for module, items in by_module.items():
         items.sort(key=lambda p: (p.start, p.end, p.task))
         latest: Placement | None = None  # the placement seen so far that ends last
+        previous_family = problem.initial_family.get(module)
         for placement in items:
             if latest is not None and placement.start < latest.end:
                 errors.append(
                     f"module {module!r}: task {placement.task!r} [{placement.start}, {placement.end}) overlaps "
                     f"task {latest.task!r} [{latest.start}, {latest.end})"
                 )
+            ready = problem.module_release.get(module, 0) if latest is None else latest.end
+            setup = problem.setup(module, previous_family, family[placement.task])
+            if setup and placement.start < ready + setup and placement.task not in fixed:
+                after = "the module's initial family" if latest is None else f"task {latest.task!r}"
+                errors.append(
+                    f"module {module!r}: task {placement.task!r} starts at {placement.start}, "
+                    f"less than the {setup} s setup after {after} (ready at {ready})"
+                )
             if latest is None or placement.end > latest.end:
                 latest = placement
+            previous_family = family[placement.task]
     return errors
-
-
-def makespan(placements: Iterable[Placement]) -> int:
-    """When the last placement ends (0 for none)."""
-    return max((p.end for p in placements), default=0)
-
-
-def total_completion(problem: SchedulingProblem, placements: Iterable[Placement]) -> int:
-    """Sum over the problem's jobs of the end of each job's last placed task."""
-    job_of = {t.id: t.job for t in problem.tasks}
-    completion: dict[str, int] = {}
-    for placement in placements:
-        job = job_of.get(placement.task)
-        if job is not None:
-            completion[job] = max(completion.get(job, 0), placement.end)
-    return sum(completion.values())

@@ -13,14 +13,22 @@ from microfab.scheduling.problem import SchedulingProblem, Task, topological_ord
 
 def test_public_api_is_pinned() -> None:
     assert sorted(scheduling.__all__) == [
+        "Conditions",
+        "Criterion",
+        "Objective",
+        "Pin",
         "Placement",
         "Result",
+        "Rule",
         "SchedulingProblem",
+        "Setup",
         "Status",
         "Task",
+        "dispatch",
         "greedy_schedule",
         "lower_bound",
         "problem_from_operations",
+        "repair",
         "solve",
         "to_schedule",
         "validate",

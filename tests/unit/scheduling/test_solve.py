@@ -184,10 +184,10 @@ def test_greedy_dispatch_is_always_valid(make_random_problem: RandomProblem, see
 def test_greedy_fallback_when_cp_sat_finds_nothing(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, flow_shop: SchedulingProblem
 ) -> None:
-    def nothing(*_args: object) -> object:
-        return solve_module._Outcome(Status.UNKNOWN, (), None)
+    def nothing(*_args: object, **_kwargs: object) -> object:
+        return solve_module.Outcome(Status.UNKNOWN, (), None, None)
 
-    monkeypatch.setattr(solve_module._CpSatModel, "run", nothing)
+    monkeypatch.setattr(solve_module.CpSatModel, "run", nothing)
     with caplog.at_level(logging.INFO, logger="microfab.scheduling.solve"):
         result = solved(flow_shop)
     assert result.status is Status.FEASIBLE
@@ -200,10 +200,10 @@ def test_greedy_fallback_when_cp_sat_finds_nothing(
 def test_no_fallback_when_the_greedy_breaks_the_horizon(
     monkeypatch: pytest.MonkeyPatch, flow_shop: SchedulingProblem
 ) -> None:
-    def nothing(*_args: object) -> object:
-        return solve_module._Outcome(Status.UNKNOWN, (), None)
+    def nothing(*_args: object, **_kwargs: object) -> object:
+        return solve_module.Outcome(Status.UNKNOWN, (), None, None)
 
-    monkeypatch.setattr(solve_module._CpSatModel, "run", nothing)
+    monkeypatch.setattr(solve_module.CpSatModel, "run", nothing)
     result = solved(SchedulingProblem(flow_shop.tasks, flow_shop.modules, horizon=8))
     assert result.status is Status.UNKNOWN
     assert result.placements == ()
@@ -213,10 +213,10 @@ def test_no_fallback_when_the_greedy_breaks_the_horizon(
 def test_invalid_model_is_reported_and_logged(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, flow_shop: SchedulingProblem
 ) -> None:
-    def invalid(*_args: object) -> object:
-        return solve_module._Outcome(Status.MODEL_INVALID, (), None)
+    def invalid(*_args: object, **_kwargs: object) -> object:
+        return solve_module.Outcome(Status.MODEL_INVALID, (), None, None)
 
-    monkeypatch.setattr(solve_module._CpSatModel, "run", invalid)
+    monkeypatch.setattr(solve_module.CpSatModel, "run", invalid)
     result = solve(flow_shop, time_limit=LIMIT)
     assert result.status is Status.MODEL_INVALID
     assert result.placements == ()
@@ -242,16 +242,16 @@ def test_bad_solver_arguments_are_rejected(
 def test_makespan_schedule_is_kept_when_the_second_phase_finds_nothing(
     monkeypatch: pytest.MonkeyPatch, flow_shop: SchedulingProblem
 ) -> None:
-    real_run = solve_module._CpSatModel.run
+    real_run = solve_module.CpSatModel.run
     calls: list[int] = []
 
-    def first_only(self: object, *args: object) -> object:
+    def first_only(self: object, *args: object, **kwargs: object) -> object:
         calls.append(1)
         if len(calls) == 1:
-            return real_run(self, *args)
-        return solve_module._Outcome(Status.UNKNOWN, (), None)
+            return real_run(self, *args, **kwargs)
+        return solve_module.Outcome(Status.UNKNOWN, (), None, None)
 
-    monkeypatch.setattr(solve_module._CpSatModel, "run", first_only)
+    monkeypatch.setattr(solve_module.CpSatModel, "run", first_only)
     result = solved(flow_shop)
     assert len(calls) == 2
     assert result.status is Status.FEASIBLE
@@ -261,16 +261,16 @@ def test_makespan_schedule_is_kept_when_the_second_phase_finds_nothing(
 def test_second_phase_is_skipped_when_no_time_is_left(
     monkeypatch: pytest.MonkeyPatch, flow_shop: SchedulingProblem
 ) -> None:
-    real_run = solve_module._CpSatModel.run
+    real_run = solve_module.CpSatModel.run
     calls: list[int] = []
 
-    def slow(self: object, *args: object) -> object:
+    def slow(self: object, *args: object, **kwargs: object) -> object:
         calls.append(1)
-        outcome = real_run(self, *args)
+        outcome = real_run(self, *args, **kwargs)
         time.sleep(0.1)
         return outcome
 
-    monkeypatch.setattr(solve_module._CpSatModel, "run", slow)
+    monkeypatch.setattr(solve_module.CpSatModel, "run", slow)
     monkeypatch.setattr(solve_module, "_FIRST_PHASE_SHARE", 1.0)
     result = solved(flow_shop, time_limit=0.1)
     assert len(calls) == 1
