@@ -14,6 +14,9 @@ class Settings:
 
     db: str = DEFAULT_DB
     schedule_time_limit: float = 2.0
+    # On the twin every re-solve stops the simulated clock, so simulated runs re-solve briefly (the
+    # dispatching-rule warm start is always feasible); real sites afford `schedule_time_limit`.
+    sim_schedule_time_limit: float = 0.1
     solver_workers: int = 2
     seed: int = 0
 
@@ -23,6 +26,7 @@ class Settings:
         return cls(
             db=db or os.environ.get("MICROFAB_DB", DEFAULT_DB),
             schedule_time_limit=float(os.environ.get("MICROFAB_SCHEDULE_TIME_LIMIT", "2.0")),
+            sim_schedule_time_limit=float(os.environ.get("MICROFAB_SIM_SCHEDULE_TIME_LIMIT", "0.1")),
             solver_workers=int(os.environ.get("MICROFAB_SOLVER_WORKERS", "2")),
             seed=int(os.environ.get("MICROFAB_SEED", "0")),
         )

@@ -43,7 +43,7 @@ def _last(log: EventLog, known: int) -> int:
 
 
 def _run(url: str, span: str, errors: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MICROFAB_SCHEDULE_TIME_LIMIT": "0.1", "MICROFAB_SEED": "11"}
+    env = {**os.environ, "MICROFAB_SEED": "11"}
     with errors.open("ab") as err:
         return subprocess.Popen(
             [*CLI, "run", "--until", span, "--db", url], stdout=subprocess.DEVNULL, stderr=err, env=env

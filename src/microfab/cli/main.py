@@ -241,9 +241,7 @@ def demo(
 ) -> None:
     """Apply the example network, place orders in five markets, run a simulated week, report."""
     operations.reset_store(db)
-    # A short limit per re-solve keeps the demo under a minute: the greedy warm start
-    # guarantees a feasible schedule at once and CP-SAT improves it within the limit.
-    with _services(db, seed=seed, schedule_time_limit=0.1) as services:
+    with _services(db, seed=seed) as services:
         report = asyncio.run(
             render.demo(console, services, directory, orders=orders, days=days, max_quantity=max_quantity)
         )

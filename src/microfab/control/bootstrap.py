@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from microfab.control.controller import Controller
@@ -64,4 +64,5 @@ def opcua_controller(services: Services, *, time_scale: float = 1.0) -> Controll
 def sim_controller(services: Services, *, breakdowns: bool = True) -> Controller:
     """A controller on the in-process twin, starting at network time."""
     driver = SimDriver(services.state.network, services.now(), seed=services.settings.seed, breakdowns=breakdowns)
-    return Controller(state=services.state, log=services.log, driver=driver, settings=services.settings)
+    settings = replace(services.settings, schedule_time_limit=services.settings.sim_schedule_time_limit)
+    return Controller(state=services.state, log=services.log, driver=driver, settings=settings)
