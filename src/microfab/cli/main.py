@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from microfab.cli import module_server, product, render
+from microfab.cli import product, render
 from microfab.cli import schedule as schedule_cli
 from microfab.cli import twin as twin_cli
 from microfab.control import access, operations
@@ -45,13 +45,30 @@ app.add_typer(order_app, name="order")
 app.add_typer(keys_app, name="keys")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(product.app, name="product")
-app.add_typer(module_server.app)
 app.add_typer(twin_cli.app, name="twin")
 app.add_typer(schedule_cli.app, name="schedule")
 # Piped output (CI logs, `make demo | tee`) gets wide tables instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
+
+def _register_optional(root: typer.Typer) -> None:
+    """Add the commands of optional extras; without the extra, a stub names what to install."""
+    try:
+        from microfab.cli import module_server  # noqa: PLC0415 - needs the `opcua` and `mqtt` extras
+    except ImportError as exc:
+        missing = exc.name or "a dependency"
+
+        @root.command("module-server", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+        def module_server_missing() -> None:
+            """Serve modules over OPC UA (needs: pip install 'microfab[opcua,mqtt]')."""
+            _fail(f"module-server needs {missing}: pip install 'microfab[opcua,mqtt]'")
+
+        return
+    root.add_typer(module_server.app)
+
+
+_register_optional(app)
 DbOption = Annotated[str | None, typer.Option("--db", envvar="MICROFAB_DB", help="Event log URL.", show_default=False)]
 DirArgument = Annotated[Path, typer.Argument(help="A folder of manifests (or one file).")]
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from microfab.control.controller import Controller
 from microfab.control.state import State
-from microfab.drivers.opcua import OpcUaDriver
 from microfab.drivers.sim import SimDriver
 from microfab.settings import Settings
 from microfab.store import open_event_log
@@ -52,6 +51,8 @@ def opcua_controller(services: Services, *, time_scale: float = 1.0) -> Controll
     missing = sorted(m.name for m in services.state.network.modules.values() if not m.endpoint)
     if missing:
         raise ValueError(f"--driver opcua needs an endpoint on every module; none on {', '.join(missing[:5])}")
+    from microfab.drivers.opcua import OpcUaDriver  # noqa: PLC0415 - asyncua is the optional `opcua` extra
+
     origin, started = services.now(), time.monotonic()
 
     def clock() -> datetime:
