@@ -9,6 +9,8 @@ default); `microfab.telemetry.sparkplug` over an MQTT broker. A machine is a Spa
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +21,9 @@ MetricValue = bool | int | float | str
 
 NODE_DEATH = "unqualified downtime: node death certificate"
 """`NodeDied.reason` for an NDEATH (or a lost in-process node)."""
+
+
+_feed_log = logging.getLogger(__name__)
 
 
 class UndeclaredMetricError(LookupError):
@@ -116,3 +121,35 @@ class TelemetrySource(Protocol):
 
     async def close(self) -> None:
         """Go offline and disconnect."""
+
+
+class SignalFeed:
+    """The signals a telemetry source hands out: a queue for `next_signal`, plus listeners that see each one.
+
+    A listener that raises is logged and skipped; the signal still reaches the queue and the others.
+    """
+
+    def __init__(self) -> None:
+        self._signals: asyncio.Queue[Signal] = asyncio.Queue()
+        self._listeners: list[SignalListener] = []
+
+    async def next_signal(self, timeout: float) -> Signal | None:
+        """The next signal, or None after *timeout* seconds."""
+        if not self._signals.empty():
+            return self._signals.get_nowait()
+        try:
+            return await asyncio.wait_for(self._signals.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def add_listener(self, listener: SignalListener) -> None:
+        """Also hand every signal to *listener*."""
+        self._listeners.append(listener)
+
+    def _emit(self, signal: Signal) -> None:
+        for listener in self._listeners:
+            try:
+                listener(signal)
+            except Exception:
+                _feed_log.exception("telemetry listener failed on %s", type(signal).__name__)
+        self._signals.put_nowait(signal)

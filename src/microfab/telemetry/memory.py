@@ -7,7 +7,6 @@ is commanded only on metrics it declared at birth, and a node that closes is rep
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -19,8 +18,7 @@ from microfab.telemetry.base import (
     MetricValue,
     NodeBorn,
     NodeDied,
-    Signal,
-    SignalListener,
+    SignalFeed,
     UndeclaredMetricError,
 )
 
@@ -31,7 +29,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class MemoryBus:
+class MemoryBus(SignalFeed):
     """One host and any number of edge nodes in one process.
 
     Parameters
@@ -42,8 +40,7 @@ class MemoryBus:
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._clock = clock or _utc_now
-        self._signals: asyncio.Queue[Signal] = asyncio.Queue()
-        self._listeners: list[SignalListener] = []
+        SignalFeed.__init__(self)
         self._nodes: dict[str, MemoryEdgeNode] = {}
 
     def edge_node(self, node: str) -> MemoryEdgeNode:
@@ -56,19 +53,6 @@ class MemoryBus:
         return edge
 
     # ------------------------------------------------------------------ TelemetrySource
-    async def next_signal(self, timeout: float) -> Signal | None:
-        """The next signal, or None after *timeout* seconds."""
-        if not self._signals.empty():
-            return self._signals.get_nowait()
-        try:
-            return await asyncio.wait_for(self._signals.get(), timeout)
-        except TimeoutError:
-            return None
-
-    def add_listener(self, listener: SignalListener) -> None:
-        """Also hand every signal to *listener*."""
-        self._listeners.append(listener)
-
     async def command(self, node: str, device: str, metric: str, value: MetricValue) -> None:
         """Deliver a command to a declared metric of a live node's device."""
         edge = self._nodes.get(node)
@@ -82,11 +66,6 @@ class MemoryBus:
             await edge.close()
 
     # ------------------------------------------------------------------ inside
-    def _emit(self, signal: Signal) -> None:
-        for listener in self._listeners:
-            listener(signal)
-        self._signals.put_nowait(signal)
-
     def _drop(self, node: str) -> None:
         if self._nodes.pop(node, None) is not None:
             self._emit(NodeDied(self._clock(), node))

@@ -12,7 +12,6 @@ logged and counted in `HostStats`. A DCMD is sent only for a metric the device d
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -26,8 +25,7 @@ from microfab.telemetry.base import (
     MetricValue,
     NodeBorn,
     NodeDied,
-    Signal,
-    SignalListener,
+    SignalFeed,
     TelemetryUnavailableError,
     UndeclaredMetricError,
 )
@@ -59,7 +57,7 @@ class _Node:
     aliases: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
-class SparkplugHost:
+class SparkplugHost(SignalFeed):
     """The primary host application of one Sparkplug group (a site).
 
     Parameters
@@ -77,8 +75,7 @@ class SparkplugHost:
         self.host_id = check_id("host_id", host_id)
         self._settings = settings
         self._nodes: dict[str, _Node] = {}
-        self._signals: asyncio.Queue[Signal] = asyncio.Queue()
-        self._listeners: list[SignalListener] = []
+        SignalFeed.__init__(self)
         self._mqtt: LoopClient | None = None
         self._state_stamp = now_ms()
         self.stats = HostStats()
@@ -120,19 +117,6 @@ class SparkplugHost:
         await mqtt.stop((self._state_topic, self._state(online=False), True))
 
     # ------------------------------------------------------------------ TelemetrySource
-    async def next_signal(self, timeout: float) -> Signal | None:
-        """The next signal, or None after *timeout* seconds."""
-        if not self._signals.empty():
-            return self._signals.get_nowait()
-        try:
-            return await asyncio.wait_for(self._signals.get(), timeout)
-        except TimeoutError:
-            return None
-
-    def add_listener(self, listener: SignalListener) -> None:
-        """Also hand every signal to *listener*."""
-        self._listeners.append(listener)
-
     async def command(self, node: str, device: str, metric: str, value: MetricValue) -> None:
         """Send DCMD *metric* = *value*; raise `UndeclaredMetricError` (nothing sent) if it was not declared."""
         state = self._nodes.get(node)
@@ -198,14 +182,6 @@ class SparkplugHost:
     def _malformed(self, topic: str, reason: str) -> None:
         self.stats.malformed += 1
         _log.warning("Sparkplug host: malformed message on %s: %s (%d so far)", topic, reason, self.stats.malformed)
-
-    def _emit(self, signal: Signal) -> None:
-        for listener in self._listeners:
-            try:
-                listener(signal)
-            except Exception:
-                _log.exception("Sparkplug host: listener failed on %s", type(signal).__name__)
-        self._signals.put_nowait(signal)
 
     def _node_birth(self, topic: Topic, payload: Payload) -> None:
         bd_seq = payload.metric(BD_SEQ)
