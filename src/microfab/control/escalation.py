@@ -171,17 +171,14 @@ class Escalation:
         assert order.site is not None and order.lane is not None
         if order.status is OrderStatus.SHIPPED:
             return order.eta
+        types = {m.module_type: network.module_types[m.module_type] for m in network.modules_at(order.site)}.values()
         remaining = timedelta(0)
         for unit in order.units.values():
             work = 0
             for entry in unit.passport.values():
                 if entry.good:
                     continue
-                times = [
-                    network.module_types[m.module_type].processing_time(entry.standard).seconds
-                    for m in network.modules_at(order.site)
-                    if entry.capability in network.module_types[m.module_type].capabilities
-                ]
+                times = [t.processing_time(entry.standard).seconds for t in types if entry.capability in t.capabilities]
                 work += min(times, default=entry.standard.seconds)
             remaining = max(remaining, timedelta(seconds=work))
         return now + remaining + network.lanes[order.lane].lead_time.to_timedelta()
