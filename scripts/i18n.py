@@ -1,10 +1,10 @@
-"""Update and compile the pages' translation catalogs from the templates (``python scripts/i18n.py``)."""
+"""Update and compile the translation catalogs from the templates and the l10n sources (``python scripts/i18n.py``)."""
 
 from __future__ import annotations
 
 import sys
 
-from microfab.api.web import catalogs
+from microfab.l10n import catalogs
 
 
 def main() -> int:

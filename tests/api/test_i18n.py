@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from microfab.api.web import catalogs, i18n
+from microfab.l10n import catalogs
+from microfab.l10n import languages as i18n
 
 
 def test_every_catalog_translates_every_template_message_and_is_compiled() -> None:

@@ -28,7 +28,7 @@ def test_one_order_is_delivered_with_a_complete_passport(services: Services) -> 
     order = placed.order
     assert order.status is OrderStatus.ALLOCATED
     assert order.site is not None
-    assert placed.allocation.chosen.site == order.site
+    assert placed.quote.chosen.site == order.site == placed.site
     assert order.total.currency == "USD"
     assert order.config == {
         "width": 380,

@@ -17,7 +17,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from microfab.cli import origin as origin_cli
 from microfab.cli import product, render
+from microfab.cli import quote as quote_cli
 from microfab.cli import schedule as schedule_cli
 from microfab.cli import twin as twin_cli
 from microfab.control import access, operations
@@ -27,6 +29,7 @@ from microfab.domain.access import Role
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError
 from microfab.domain.quantities import Duration
+from microfab.l10n.quote_view import quote_view
 from microfab.manifests import ManifestErrors, load_resources
 from microfab.settings import Settings
 from microfab.store.base import ConcurrencyError, StoreUnavailableError
@@ -47,6 +50,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(product.app, name="product")
 app.add_typer(twin_cli.app, name="twin")
 app.add_typer(schedule_cli.app, name="schedule")
+app.command("origin")(origin_cli.origin)
 # Piped output (CI logs, `make demo | tee`) gets wide tables instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
@@ -165,6 +169,38 @@ def order_place(
     with _services(db) as services:
         placement = operations.place(services, PlaceOrder(customer, product, config, quantity, market, due))
         render.placement(console, placement)
+
+
+@app.command("quote")
+def quote_command(  # noqa: PLR0913, PLR0917 - each buyer choice is its own option
+    product_name: Annotated[str, typer.Argument(metavar="PRODUCT", help="Product name.")],
+    market: Annotated[str, typer.Option(help="Market name, like 'de'.")],
+    config: quote_cli.Config = "{}",
+    quantity: Annotated[int, typer.Option("--qty", min=1, help="Units.")] = 1,
+    locale: Annotated[str | None, typer.Option(help="Language and formats, like de_DE or ja-JP.")] = None,
+    currency: Annotated[str | None, typer.Option(help="ISO 4217 currency (default: the market's).")] = None,
+    tax_jurisdiction: Annotated[str | None, typer.Option(help="Like US-NY-NYC (default: the market's).")] = None,
+    b2c: Annotated[bool, typer.Option("--b2c/--b2b", help="A consumer (prices per consumer display rules).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Quote a configured product in a market: price, tax, delivery date, and every candidate site's landed cost."""
+    with _services(db) as services:
+        priced = operations.quote_order(
+            services,
+            product_name,
+            quote_cli.parse_config(config),
+            quantity,
+            market,
+            locale=locale,
+            currency=currency,
+            tax_jurisdiction=tax_jurisdiction,
+            b2b=not b2c,
+        )
+        if as_json:
+            print(json.dumps(quote_cli.quote_json(priced), ensure_ascii=False, indent=2))  # noqa: T201
+            return
+        quote_cli.quote_table(console, quote_view(priced))
 
 
 @order_app.command("show")

@@ -216,26 +216,18 @@ def _passport_table(unit: Unit, title: str | None = None) -> Table:
 
 
 def placement(console: Console, placed: Placement) -> None:
-    """What an order placement decided, with every site considered."""
+    """What an order placement decided: the order line, then the quote with every site considered."""
+    from microfab.cli.quote import quote_table  # noqa: PLC0415 - keeps render importable without l10n
+    from microfab.l10n.quote_view import quote_view  # noqa: PLC0415
+
     order = placed.order
     console.print(
         f"[green]placed[/] {order.id}: {order.quantity} × {order.product} {order.config} for market "
-        f"{order.market} — {placed.quote.unit_price} each, {order.total} total; due {order.due:%Y-%m-%d %H:%M %Z} "
-        f"(quoted lead time {placed.quoted_lead_time})",
+        f"{order.market} at {placed.site} — {placed.quote.unit_price} each, {order.total} net; "
+        f"due {order.due:%Y-%m-%d %H:%M %Z}",
         highlight=False,
     )
-    table = Table("site", "production", "freight", "total", "lane lead time", "why not")
-    for option in placed.allocation.options:
-        mark = " ✔" if option is placed.allocation.chosen else ""
-        table.add_row(
-            option.site + mark,
-            _s(option.production_cost),
-            _s(option.freight_cost),
-            _s(option.total_cost),
-            _s(option.lead_time),
-            option.reason or "",
-        )
-    console.print(table)
+    quote_table(console, quote_view(placed.quote))
 
 
 def order_detail(console: Console, order: Order) -> None:

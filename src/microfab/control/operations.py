@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from microfab.commerce import Quote, quote
+from microfab.configurator import validate
 from microfab.control.apply import ApplyPlan, plan, record
 from microfab.control.bootstrap import Services, opcua_controller, sim_controller
 from microfab.control.controller import Controller, RunSummary, horizon
@@ -14,6 +16,7 @@ from microfab.control.escalation import Alert, Escalation
 from microfab.control.orders import Placement, place_order
 from microfab.control.scenarios import random_orders
 from microfab.domain.commands import PlaceOrder
+from microfab.domain.errors import InvalidConfigurationError
 from microfab.domain.events import Event, ModuleFaulted, ModuleRepaired, OperationCompleted, OperationStarted
 from microfab.domain.quantities import Duration
 from microfab.kpi.report import Report, build_report
@@ -35,6 +38,40 @@ def apply_plan(services: Services, applied: ApplyPlan) -> list[Event]:
     for event in events:
         services.state.apply_event("network", event)
     return events
+
+
+def quote_order(  # noqa: PLR0913 - the order, then the buyer's independent choices, all by keyword
+    services: Services,
+    product: str,
+    config: Mapping[str, str | int | bool],
+    quantity: int,
+    market: str,
+    *,
+    locale: str | None = None,
+    currency: str | None = None,
+    tax_jurisdiction: str | None = None,
+    b2b: bool = False,
+    at: datetime | None = None,
+) -> Quote:
+    """A localized quote against the applied network; the configuration is checked against the rules first."""
+    network = services.state.network
+    template = network.product(product)
+    violations = validate(template, config)
+    if violations:
+        listed = "; ".join(f"{v.rule_id}: {v.message}" for v in violations)
+        raise InvalidConfigurationError(f"{template.name}: the configuration breaks {listed}")
+    return quote(
+        template,
+        config,
+        quantity,
+        network.market(market),
+        network=network,
+        at=at or services.now(),
+        locale=locale,
+        currency=currency,
+        tax_jurisdiction=tax_jurisdiction,
+        b2b=b2b,
+    )
 
 
 def place(services: Services, cmd: PlaceOrder) -> Placement:

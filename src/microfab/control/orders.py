@@ -1,10 +1,9 @@
-"""Placing an order: check, quote, allocate, expand the routing, record — all or nothing."""
+"""Placing an order: check, quote (which chooses the site), expand the routing, record — all or nothing."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from microfab.commerce import Quote, quote
 from microfab.configurator import derive, validate
@@ -15,31 +14,28 @@ from microfab.domain.events import Event, OperationReleased, OrderAllocated, Ord
 from microfab.domain.operations import operation_id
 from microfab.domain.orders import Order
 from microfab.domain.products import config_hash
-from microfab.domain.quantities import Duration
-from microfab.planning import Allocation, allocate
 from microfab.store.base import ConcurrencyError, EventLog
 
-_DAY = 86400
 _ID_RETRIES = 20
 
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """What placing an order decided: the quote, the site, the due date, the recorded order."""
+    """What placing an order decided: the localized quote (with the chosen site) and the recorded order."""
 
     order: Order
     quote: Quote
-    allocation: Allocation
-    quoted_lead_time: Duration
 
+    @property
+    def site(self) -> str:
+        """The site that makes the order."""
+        return self.quote.chosen.site
 
-def quoted_lead_time(work: Duration, lane_lead_time: Duration) -> Duration:
-    """Promise to the customer: whole production days (the work plus a day of queueing) plus the lane.
-
-    A deliberately simple policy; the localization issue quotes in business days per market.
-    """
-    production_days = math.ceil((work.seconds + _DAY) / _DAY)
-    return Duration(production_days * _DAY) + lane_lead_time
+    @property
+    def promised(self) -> datetime:
+        """The delivery time promised to the customer (the due date unless the command set one)."""
+        assert self.quote.chosen.lead_time is not None
+        return self.quote.chosen.lead_time.delivery
 
 
 def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -> Placement:
@@ -62,13 +58,22 @@ def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -
     if violations:
         listed = "; ".join(f"{v.rule_id}: {v.message}" for v in violations)
         raise InvalidConfigurationError(f"{product.name}: the configuration breaks {listed}")
-    priced = quote(product, cmd.config, cmd.quantity, market, network.fx)
-    allocation = allocate(network, cmd.product, priced.config, cmd.quantity, cmd.market)
-    chosen = allocation.chosen
-    assert chosen.lane is not None and chosen.work is not None and chosen.lead_time is not None
-    assert chosen.production_cost is not None and chosen.freight_cost is not None
-    promise = quoted_lead_time(chosen.work, chosen.lead_time)
-    due = cmd.due or at + timedelta(seconds=promise.seconds)
+    priced = quote(
+        product,
+        cmd.config,
+        cmd.quantity,
+        market,
+        network=network,
+        at=at,
+        locale=cmd.locale,
+        currency=cmd.currency,
+        tax_jurisdiction=cmd.tax_jurisdiction,
+        b2b=cmd.b2b,
+    )
+    chosen = priced.chosen
+    assert chosen.lane is not None and chosen.lead_time is not None
+    assert chosen.production is not None and chosen.freight is not None
+    due = cmd.due or chosen.lead_time.delivery
     steps = derive(product, priced.config).routing
     for attempt in range(_ID_RETRIES):
         order_id = cmd.order_id or _next_id(state, attempt)
@@ -88,10 +93,13 @@ def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -
                 priced.fx_rate,
                 product.version,
                 config_hash(priced.config),
+                priced.tax.tax,
+                priced.tax_jurisdiction,
+                priced.locale.tag,
+                priced.b2b,
+                priced.fx.source,
             ),
-            OrderAllocated(
-                at, order_id, chosen.site, chosen.lane, chosen.production_cost, chosen.freight_cost, serials
-            ),
+            OrderAllocated(at, order_id, chosen.site, chosen.lane, chosen.production, chosen.freight, serials),
         ]
         for serial in serials:
             for index, step in enumerate(steps):
@@ -118,7 +126,7 @@ def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -
             continue
         for event in events:
             state.apply_event(order_stream(order_id), event)
-        return Placement(state.orders[order_id], priced, allocation, promise)
+        return Placement(state.orders[order_id], priced)
     raise DomainError("could not allocate an order id: too many concurrent placements")  # pragma: no cover
 
 

@@ -18,6 +18,10 @@ class PlaceOrder:
     market: str
     due: datetime | None = None
     order_id: str | None = None
+    locale: str | None = None
+    currency: str | None = None
+    tax_jurisdiction: str | None = None
+    b2b: bool = False
 
     def __post_init__(self) -> None:
         if self.quantity < 1:

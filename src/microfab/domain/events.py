@@ -75,6 +75,11 @@ class OrderPlaced(Event):
     fx_rate: Decimal
     product_version: str = ""
     config_hash: str = ""
+    tax: Money | None = None
+    tax_jurisdiction: str = ""
+    locale: str = ""
+    b2b: bool = False
+    fx_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

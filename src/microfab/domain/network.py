@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from microfab.domain.errors import NoFxRateError, UnknownReferenceError
 from microfab.domain.modules import Module, ModuleType
 from microfab.domain.products import ProductTemplate
 from microfab.domain.quantities import Duration, Money, check_currency
+from microfab.domain.trade import TradeRules
 
 _T = TypeVar("_T")
 
@@ -27,6 +29,7 @@ class Site:
     timezone: str
     currency: str
     container_slots: int
+    subdivision: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.country) != 2 or not self.country.isupper():
@@ -44,17 +47,36 @@ class Site:
 
 @dataclass(frozen=True, slots=True)
 class Market:
-    """Where customers are: country, locale (BCP 47), currency."""
+    """Where customers are: country, default locale (BCP 47), currency, tax jurisdiction and time zone.
+
+    A quote may override each of locale, currency and tax jurisdiction independently; these
+    are the market's defaults. ``tax_jurisdiction`` defaults to the country (``"US-OH"`` for a
+    state, ``"US-OH-FRANKLIN"`` for a locality).
+    """
 
     name: str
     country: str
     locale: str
     currency: str
+    timezone: str = "UTC"
+    tax_jurisdiction: str = ""
 
     def __post_init__(self) -> None:
         if len(self.country) != 2 or not self.country.isupper():
             raise ValueError(f"country: expected an ISO 3166-1 alpha-2 code, got {self.country!r}")
         check_currency(self.currency)
+        ZoneInfo(self.timezone)
+        if not self.tax_jurisdiction:
+            object.__setattr__(self, "tax_jurisdiction", self.country)
+        elif self.tax_jurisdiction.split("-", 1)[0] != self.country:
+            raise ValueError(
+                f"tax_jurisdiction: expected a jurisdiction in {self.country}, got {self.tax_jurisdiction!r}"
+            )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The market's default time zone for dates shown to buyers."""
+        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,52 +93,137 @@ class Lane:
 
 @dataclass(frozen=True, slots=True)
 class FxRate:
-    """One exchange rate: 1 *base* = *rate* *quote*."""
+    """One exchange rate: 1 *base* = *rate* *quote*, published on *as_of* by *source*.
+
+    The rate is in force from *as_of* until the day before the next ``as_of`` of the same pair
+    (either direction), or through *valid_until* when that is given (a gap may follow it).
+    """
 
     base: str
     quote: str
     rate: Decimal
     as_of: date
     source: str = "manifest"
+    valid_until: date | None = None
 
     def __post_init__(self) -> None:
         check_currency(self.base, "base")
         check_currency(self.quote, "quote")
+        if self.quote == self.base:
+            raise ValueError(f"quote: expected a currency other than the base {self.base}")
         if self.rate <= 0:
             raise ValueError(f"rate: expected > 0, got {self.rate}")
+        if self.valid_until is not None and self.valid_until < self.as_of:
+            raise ValueError(f"valid_until: {self.valid_until} is before as_of {self.as_of}")
+
+    @property
+    def pair(self) -> str:
+        """``"USD/EUR"``."""
+        return f"{self.base}/{self.quote}"
+
+    def towards(self, base: str, quote: str) -> Decimal:
+        """Units of *quote* per unit of *base* from this rate, read directly or inverted."""
+        if (base, quote) == (self.base, self.quote):
+            return self.rate
+        if (base, quote) == (self.quote, self.base):
+            return 1 / self.rate
+        raise ValueError(f"base: the {self.pair} rate cannot convert {base} to {quote}")
 
 
 @dataclass(frozen=True, slots=True)
 class RateTable:
-    """FX rates; converts directly, through the inverse, or through one pivot currency."""
+    """FX rates with effective dates; converts directly, through the inverse, or through one pivot currency.
+
+    Without a date, each pair uses its latest ``as_of``; with one, the rate in force that day.
+    Two rates of one pair (either direction) in force on the same day are an error.
+    """
 
     rates: tuple[FxRate, ...] = ()
 
-    def rate(self, base: str, quote: str) -> Decimal:
-        """Units of *quote* for one unit of *base*."""
+    def __post_init__(self) -> None:
+        for group in self._pairs().values():
+            for earlier, later in pairwise(group):
+                if earlier.as_of == later.as_of or (earlier.valid_until or date.min) >= later.as_of:
+                    raise ValueError(
+                        f"fxRates: {earlier.pair} has two rates in force on {later.as_of} "
+                        f"({earlier.pair} {earlier.rate} from {earlier.as_of}"
+                        f"{f' until {earlier.valid_until}' if earlier.valid_until else ''} by {earlier.source}; "
+                        f"{later.pair} {later.rate} from {later.as_of} by {later.source})"
+                    )
+
+    def _pairs(self) -> dict[tuple[str, str], list[FxRate]]:
+        """Rates per unordered currency pair, by ``as_of``."""
+        pairs: dict[tuple[str, str], list[FxRate]] = {}
+        for r in sorted(self.rates, key=lambda r: r.as_of):
+            pairs.setdefault(self._key(r.base, r.quote), []).append(r)
+        return pairs
+
+    def in_force(self, base: str, quote: str, on: date | None = None) -> FxRate | None:
+        """The stored rate of the pair (either direction) in force on *on*, or the latest one when *on* is None."""
+        group = self._pairs().get(self._key(base, quote), [])
+        if on is None:
+            return group[-1] if group else None
+        started = [r for r in group if r.as_of <= on]
+        if not started or (started[-1].valid_until is not None and started[-1].valid_until < on):
+            return None
+        return started[-1]
+
+    def legs(self, base: str, quote: str, on: date | None = None) -> tuple[FxRate, ...]:
+        """The stored rates a conversion uses: none (same currency), one (direct or inverse), or two (via a pivot).
+
+        The pivot is the first currency in alphabetical order that has both legs in force, so the
+        choice never depends on declaration or hash order.
+
+        Raises
+        ------
+        NoFxRateError
+            When no rate, inverse or one-pivot chain is in force (the message names the pair and date).
+        """
         if base == quote:
-            return Decimal(1)
-        direct = self._direct(base, quote)
+            return ()
+        direct = self.in_force(base, quote, on)
         if direct is not None:
-            return direct
-        # sorted: with rates that disagree, the first pivot found must not depend on hash order
-        for pivot in sorted({r.quote for r in self.rates} | {r.base for r in self.rates}):
-            first, second = self._direct(base, pivot), self._direct(pivot, quote)
+            return (direct,)
+        currencies = {r.base for r in self.rates} | {r.quote for r in self.rates}
+        for pivot in sorted(currencies - {base, quote}):
+            first, second = self.in_force(base, pivot, on), self.in_force(pivot, quote, on)
             if first is not None and second is not None:
-                return first * second
-        raise NoFxRateError(f"no FX rate from {base} to {quote}")
+                return (first, second)
+        raise NoFxRateError(self._missing(base, quote, on))
 
-    def _direct(self, base: str, quote: str) -> Decimal | None:
-        for r in self.rates:
-            if r.base == base and r.quote == quote:
-                return r.rate
-            if r.base == quote and r.quote == base:
-                return 1 / r.rate
-        return None
+    def _missing(self, base: str, quote: str, on: date | None) -> str:
+        if on is None:
+            return f"no FX rate from {base} to {quote}"
+        group = self._pairs().get(self._key(base, quote), [])
+        known = "; ".join(
+            f"{r.pair} from {r.as_of}" + (f" until {r.valid_until}" if r.valid_until else "") for r in group
+        )
+        return f"no FX rate from {base} to {quote} in force on {on}" + (f" (declared: {known})" if known else "")
 
-    def convert(self, money: Money, currency: str) -> Money:
-        """Convert *money* to *currency* and round to its minor unit."""
-        return Money(money.amount * self.rate(money.currency, currency), currency).quantize()
+    def rate(self, base: str, quote: str, on: date | None = None) -> Decimal:
+        """Units of *quote* for one unit of *base*, on *on* (latest rates when None); see `legs`."""
+        return self.chain(base, self.legs(base, quote, on))
+
+    def convert(self, money: Money, currency: str, on: date | None = None) -> Money:
+        """Convert *money* to *currency* and round to its minor unit (half-even; quotes lock with `commerce.fx`)."""
+        return Money(money.amount * self.rate(money.currency, currency, on), currency).quantize()
+
+    @staticmethod
+    def chain(base: str, legs: Sequence[FxRate]) -> Decimal:
+        """The combined rate of converting *base* through *legs* in order (1 with no legs)."""
+        result: Decimal | None = None
+        current = base
+        for leg in legs:
+            target = leg.quote if leg.base == current else leg.base
+            step = leg.towards(current, target)
+            result = step if result is None else result * step
+            current = target
+        return Decimal(1) if result is None else result
+
+    @staticmethod
+    def _key(base: str, quote: str) -> tuple[str, str]:
+        """The unordered pair: USD/EUR and EUR/USD are one pair."""
+        return (base, quote) if base < quote else (quote, base)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +239,8 @@ class Network:
     modules: Mapping[str, Module] = field(default_factory=dict)
     products: Mapping[str, ProductTemplate] = field(default_factory=dict)
     fx: RateTable = field(default_factory=RateTable)
+    trade: TradeRules = field(default_factory=TradeRules)
+    quote_validity: Duration = field(default_factory=lambda: Duration(72 * 3600))
 
     def __post_init__(self) -> None:
         check_currency(self.base_currency, "base_currency")

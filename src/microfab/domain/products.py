@@ -289,6 +289,31 @@ class Violation:
 
 
 @dataclass(frozen=True, slots=True)
+class OriginFlags:
+    """What a routing step means for origin: it confers origin, is significant processing, or is essential."""
+
+    confers_origin: bool = False
+    significant: bool = False
+    essential: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialFlags:
+    """What a material means for origin and claims.
+
+    ``indirect``: used in production but not physically in the good (counts as originating
+    under USMCA); ``essential``: a component the good could not work without (FTC);
+    ``unavailable_domestically``: not obtainable in the US (California's 10 % allowance);
+    ``preferential``: the supplier's origin proof lets it enter duty-free under an agreement.
+    """
+
+    indirect: bool = False
+    essential: bool = False
+    unavailable_domestically: bool = False
+    preferential: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingStep:
     """One routing operation: capability, a duration formula in minutes, a setup family, a condition."""
 
@@ -297,6 +322,7 @@ class RoutingStep:
     duration: Formula
     family: str = ""
     when: Formula | None = None
+    origin: OriginFlags = OriginFlags()
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +333,7 @@ class Operation:
     capability: str
     duration: Duration
     family: str
+    origin: OriginFlags = OriginFlags()
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +347,7 @@ class BomLine:
     origin: str = ""
     hs_code: str = ""
     when: Formula | None = None
+    flags: MaterialFlags = MaterialFlags()
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +361,7 @@ class BomItem:
     cost: Money
     origin: str
     hs_code: str
+    flags: MaterialFlags = MaterialFlags()
 
 
 @dataclass(frozen=True)
@@ -361,6 +390,8 @@ class ProductTemplate:
     derived: tuple[Derived, ...] = ()
     description: str = ""
     version: str = ""
+    hs_code: str = ""
+    tax_category: str = "general"
 
     def __hash__(self) -> int:
         # Identity hash (equality stays by value): engines cache compiled models per product object.
@@ -453,7 +484,8 @@ class ProductTemplate:
             seconds = int((minutes * 60).to_integral_value())
             if seconds <= 0:
                 raise FormulaError(f"routing step {step.name!r}: duration {step.duration} gives {minutes} min")
-            operations.append(Operation(step.name, step.capability, Duration(seconds), step.family or self.family))
+            family = step.family or self.family
+            operations.append(Operation(step.name, step.capability, Duration(seconds), family, step.origin))
         return tuple(operations)
 
     def bom_for(self, config: Configuration) -> tuple[BomItem, ...]:
@@ -467,7 +499,9 @@ class ProductTemplate:
             if quantity <= 0:
                 continue
             cost = Money(line.unit_cost.amount * quantity, line.unit_cost.currency).quantize()
-            items.append(BomItem(line.item, quantity, line.unit, line.unit_cost, cost, line.origin, line.hs_code))
+            items.append(
+                BomItem(line.item, quantity, line.unit, line.unit_cost, cost, line.origin, line.hs_code, line.flags)
+            )
         return tuple(items)
 
     def unit_price(self, config: Configuration) -> Money:

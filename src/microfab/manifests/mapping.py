@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -28,13 +29,17 @@ from microfab.domain.products import (
     ImpliesRule,
     IntOption,
     LinearRule,
+    MaterialFlags,
     Option,
+    OriginFlags,
     ProductTemplate,
     RoutingStep,
     Rule,
     TableRule,
     TextOption,
 )
+from microfab.domain.trade import NoTaxRateError, TaxTable, TradeRules
+from microfab.manifests import trade_mapping
 from microfab.manifests.errors import FieldPath, ManifestError, ManifestErrors
 from microfab.manifests.references import Catalog, catalog_of, check_product_references, check_references
 from microfab.manifests.resources import Resource
@@ -51,6 +56,9 @@ from microfab.manifests.schema import (
     RuleSpec,
     SiteSpec,
     SpecModel,
+    TariffSpec,
+    TaxJurisdictionSpec,
+    TradeAgreementSpec,
 )
 from microfab.manifests.validation import SPEC, Report, validate_spec
 
@@ -182,12 +190,46 @@ class _Builder:
         if len(found) != 1:
             return None
         resource, spec = found[0]
-        fx = self.call(resource, SPEC, lambda: RateTable(tuple(_fx_rates(spec))))
+        fx = self.call(resource, (*SPEC, "fxRates"), lambda: RateTable(tuple(_fx_rates(spec))))
         if fx is None:
             return None
         self.check_fx(spec.base_currency, fx, resource)
-        parts = (sites, markets, lanes, module_types, modules, products, fx)
-        return self.call(resource, SPEC, lambda: Network(resource.name, spec.base_currency, *parts))
+        trade = TradeRules(
+            TaxTable(
+                {
+                    j.code: j
+                    for j in self.each("TaxJurisdiction", TaxJurisdictionSpec, trade_mapping.jurisdiction).values()
+                }
+            ),
+            tuple(self.each("Tariff", TariffSpec, trade_mapping.tariff).values()),
+            tuple(self.each("TradeAgreement", TradeAgreementSpec, trade_mapping.agreement).values()),
+            trade_mapping.claim_policy(spec.claims),
+        )
+        self.check_jurisdictions(trade.tax)
+        parts = (sites, markets, lanes, module_types, modules, products, fx, trade)
+        network = self.call(resource, SPEC, lambda: Network(resource.name, spec.base_currency, *parts))
+        if network is not None and spec.quote_validity is not None:
+            network = replace(network, quote_validity=spec.quote_validity)
+        return network
+
+    def check_jurisdictions(self, tax: TaxTable) -> None:
+        """Each jurisdiction code is declared once; a market's jurisdiction resolves when any is declared."""
+        owners: dict[str, Resource] = {}
+        for resource, spec in self.specs("TaxJurisdiction", TaxJurisdictionSpec):
+            code = spec.code.upper()
+            if code in owners:
+                first = owners[code]
+                message = f"jurisdiction {code!r} is already declared by {first.ref} at {first.file}:{first.line}"
+                self.report.at(resource, (*SPEC, "code"), message)
+            owners[code] = resource
+        if not tax.jurisdictions:
+            return
+        for resource, market in self.specs("Market", MarketSpec):
+            code = market.tax_jurisdiction or market.country
+            try:
+                tax.resolve(code)
+            except NoTaxRateError as exc:
+                self.report.at(resource, (*SPEC, "taxJurisdiction"), f"{exc}; declare a TaxJurisdiction for it")
 
     def specs(self, kind: str, spec_type: type[_S]) -> list[tuple[Resource, _S]]:
         """``(resource, validated spec)`` of every valid resource of *kind*."""
@@ -241,6 +283,8 @@ class _Builder:
             derived=tuple(Derived(d.name, d.formula) for d in spec.derived),
             description=spec.description,
             version=resource.digest[:16],
+            hs_code=spec.hs_code,
+            tax_category=spec.tax_category,
         )
         problem = check_product(template)
         if problem is not None:
@@ -328,11 +372,11 @@ def _lookup(spec: Any, path: FieldPath) -> Any:
 
 
 def _site(name: str, spec: SiteSpec) -> Site:
-    return Site(name, spec.country, spec.region, spec.timezone, spec.currency, spec.container_slots)
+    return Site(name, spec.country, spec.region, spec.timezone, spec.currency, spec.container_slots, spec.subdivision)
 
 
 def _market(name: str, spec: MarketSpec) -> Market:
-    return Market(name, spec.country, spec.locale, spec.currency)
+    return Market(name, spec.country, spec.locale, spec.currency, spec.timezone, spec.tax_jurisdiction.upper())
 
 
 def _lane(name: str, spec: LaneSpec) -> Lane:
@@ -403,13 +447,17 @@ def _rule(spec: RuleSpec) -> Rule:
 
 
 def _step(spec: RoutingStepSpec) -> RoutingStep:
-    return RoutingStep(spec.name, spec.capability, spec.duration, spec.family, spec.when)
+    flags = OriginFlags(spec.confers_origin, spec.significant, spec.essential)
+    return RoutingStep(spec.name, spec.capability, spec.duration, spec.family, spec.when, flags)
 
 
 def _bom_line(spec: BomLineSpec) -> BomLine:
-    return BomLine(spec.item, spec.quantity, spec.unit, spec.unit_cost, spec.origin or "", spec.hs_code, spec.when)
+    flags = MaterialFlags(spec.indirect, spec.essential, spec.unavailable_domestically, spec.preferential)
+    return BomLine(
+        spec.item, spec.quantity, spec.unit, spec.unit_cost, spec.origin or "", spec.hs_code, spec.when, flags
+    )
 
 
 def _fx_rates(spec: NetworkSpec) -> Iterable[FxRate]:
     for rate in spec.fx_rates:
-        yield FxRate(rate.base, rate.quote, rate.rate, rate.as_of, rate.source)
+        yield FxRate(rate.base, rate.quote, rate.rate, rate.as_of, rate.source, rate.valid_until)

@@ -20,7 +20,18 @@ from microfab.manifests.errors import FieldPath
 API_VERSION: Final = "microfab.dev/v1"
 """The only ``apiVersion`` this release reads."""
 
-KINDS: Final = ("Network", "Site", "Market", "Lane", "ModuleType", "Module", "Product")
+KINDS: Final = (
+    "Network",
+    "Site",
+    "Market",
+    "Lane",
+    "ModuleType",
+    "Module",
+    "Product",
+    "TaxJurisdiction",
+    "Tariff",
+    "TradeAgreement",
+)
 """Every kind of document, in the order a network is built."""
 
 Position = tuple[int, int]

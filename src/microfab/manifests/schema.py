@@ -19,6 +19,7 @@ from microfab.manifests.fields import (
     Country,
     Currency,
     DateText,
+    DecimalNumber,
     DurationText,
     Locale,
     PositiveDecimal,
@@ -26,6 +27,7 @@ from microfab.manifests.fields import (
     Price,
     Share,
     TimeZone,
+    Values,
     fail,
     parse_positive_duration,
 )
@@ -45,6 +47,15 @@ class FxRateSpec(SpecModel):
     rate: PositiveDecimal = Field(description="units of quote per unit of base, like '0.92'")
     as_of: DateText = Field(description="the rate's date, like 2026-11-02")
     source: str = "manifest"
+    valid_until: DateText | None = None
+
+
+class ClaimPolicySpec(SpecModel):
+    """``claims``: thresholds of origin claims as shares, like '0.05'."""
+
+    ftc_foreign_share_max: DecimalNumber = Field(default=Decimal("0.02"), validate_default=True)
+    california_foreign_share_max: DecimalNumber = Field(default=Decimal("0.05"), validate_default=True)
+    california_unavailable_share_max: DecimalNumber = Field(default=Decimal("0.10"), validate_default=True)
 
 
 class NetworkSpec(SpecModel):
@@ -53,6 +64,8 @@ class NetworkSpec(SpecModel):
     base_currency: Currency = Field(description="the currency reports are kept in, like 'USD'")
     fx_rates: list[FxRateSpec] = []
     description: str = ""
+    quote_validity: PositiveDuration | None = Field(default=None, description="how long a quote holds, like '72h'")
+    claims: ClaimPolicySpec = ClaimPolicySpec()
 
 
 class SiteSpec(SpecModel):
@@ -63,6 +76,7 @@ class SiteSpec(SpecModel):
     timezone: TimeZone = Field(description="an IANA time zone like 'America/Monterrey'")
     currency: Currency = Field(description="an ISO 4217 code like 'MXN'")
     container_slots: int = Field(ge=0, description="how many container slots the site has, like 12")
+    subdivision: str | None = Field(default=None, description="the ISO 3166-2 subdivision for holidays, like 'BY'")
 
 
 class MarketSpec(SpecModel):
@@ -71,6 +85,8 @@ class MarketSpec(SpecModel):
     country: Country = Field(description="an ISO 3166-1 alpha-2 code like 'MX'")
     locale: Locale = Field(description="a BCP 47 locale like 'es-MX'")
     currency: Currency = Field(description="an ISO 4217 code like 'MXN'")
+    timezone: TimeZone = Field(default="UTC", description="an IANA time zone like 'America/Mexico_City'")
+    tax_jurisdiction: str = Field(default="", description="a tax jurisdiction like 'US-OH' (default: the country)")
 
 
 class LaneSpec(SpecModel):
@@ -175,6 +191,9 @@ class RoutingStepSpec(SpecModel):
     duration: DurationFormula = Field(description="a standard time like '12m' or a formula in minutes")
     family: str = ""
     when: FormulaText | None = None
+    confers_origin: bool = False
+    significant: bool = False
+    essential: bool = False
 
 
 class BomLineSpec(SpecModel):
@@ -187,6 +206,10 @@ class BomLineSpec(SpecModel):
     origin: Country | None = None
     hs_code: str = ""
     when: FormulaText | None = None
+    indirect: bool = False
+    essential: bool = False
+    unavailable_domestically: bool = False
+    preferential: bool = False
 
 
 class ProductSpec(SpecModel):
@@ -202,6 +225,93 @@ class ProductSpec(SpecModel):
     rules: list[RuleSpec] = []
     routing: list[RoutingStepSpec] = Field(min_length=1, description="a list of {name, capability, duration}")
     bom: list[BomLineSpec] = []
+    hs_code: str = Field(default="", description="the finished good's HS code, like '7616.99'")
+    tax_category: str = Field(default="general", description="the product's tax category, like 'metal-products'")
+
+
+class TaxRateSpec(SpecModel):
+    """``rates[]``: a tax rate for a product tax category (``*``: every other) over a period."""
+
+    category: str = Field(description="a product tax category like 'reduced', or '*' for every other")
+    rate: DecimalNumber = Field(description="a share like '0.19'")
+    from_: DateText = Field(alias="from", description="the first day in force, like 2007-01-01")
+    until: DateText | None = None
+    label: str = ""
+    note: str = ""
+
+
+class PriceDisplaySpec(SpecModel):
+    """``display``: prices shown tax-inclusive or exclusive, to consumers and to businesses."""
+
+    b2c: Literal["inclusive", "exclusive"] = Field(default="exclusive", alias="b2c")
+    b2b: Literal["inclusive", "exclusive"] = Field(default="exclusive", alias="b2b")
+
+
+class TaxJurisdictionSpec(SpecModel):
+    """``kind: TaxJurisdiction``: the consumption tax of a country or subdivision."""
+
+    code: str = Field(description="a country, or country-subdivision like 'US-OH'")
+    tax_name: str = Field(description="the tax's local name, like 'USt' or 'IVA'")
+    display: PriceDisplaySpec = PriceDisplaySpec()
+    rounding: Literal["half-up", "half-even", "down", "up"] = "half-up"
+    rounding_level: Literal["line", "document"] = "line"
+    import_vat: bool = Field(default=True, description="whether imports pay this tax (false for US sales tax)")
+    rates: list[TaxRateSpec] = Field(min_length=1, description="a list of {category, rate, from}")
+
+
+class TariffLineSpec(SpecModel):
+    """``lines[]``: the MFN duty of an HS prefix."""
+
+    hs: str = Field(description="an HS code or prefix like '7616.99' or '76', or '*'")
+    mfn: DecimalNumber = Field(description="an ad-valorem share like '0.025'")
+    from_: DateText | None = Field(default=None, alias="from")
+    until: DateText | None = None
+
+
+class ExtraDutySpec(SpecModel):
+    """``extra[]``: a duty stacked on MFN by HS prefix and origin."""
+
+    name: str = Field(description="the measure's name, like 'Section 301 (China)'")
+    rate: DecimalNumber = Field(description="an ad-valorem share like '0.25'")
+    hs: Values = ["*"]
+    origins: Values = ["*"]
+    from_: DateText | None = Field(default=None, alias="from")
+    until: DateText | None = None
+    exempt_under: Values = []
+
+
+class TariffSpec(SpecModel):
+    """``kind: Tariff``: the import duties of a customs territory."""
+
+    countries: Values = Field(min_length=1, description="the countries of the territory, like [DE, FR]")
+    basis: Literal["FOB", "CIF"] = Field(description="the customs value basis, FOB or CIF")
+    currency: Currency = Field(description="the currency duties are assessed in, like 'EUR'")
+    lines: list[TariffLineSpec] = []
+    extra: list[ExtraDutySpec] = []
+
+
+class OriginRuleSpec(SpecModel):
+    """``rules[]``: a product-specific rule of origin."""
+
+    hs: str = Field(description="an HS prefix like '7616', or '*'")
+    combine: Literal["shift", "value", "shift-or-value", "shift-and-value"] = Field(
+        description="one of shift, value, shift-or-value, shift-and-value"
+    )
+    shift: Literal["chapter", "heading", "subheading"] | None = None
+    shift_except: Values = []
+    values: dict[Literal["transaction-value", "net-cost", "build-down", "build-up", "maxnom"], DecimalNumber] = {}
+
+
+class TradeAgreementSpec(SpecModel):
+    """``kind: TradeAgreement``: members, origin rules, de minimis; named ``metadata.name`` in capitals."""
+
+    members: Values = Field(min_length=2, description="the member countries, like [US, MX, CA]")
+    de_minimis: DecimalNumber = Field(default=Decimal("0.10"), validate_default=True)
+    de_minimis_base: Literal["transaction-value", "ex-works"] = "transaction-value"
+    preferential_rate: DecimalNumber = Field(default=Decimal(0), validate_default=True)
+    from_: DateText | None = Field(default=None, alias="from")
+    until: DateText | None = None
+    rules: list[OriginRuleSpec] = Field(min_length=1, description="a list of {hs, combine, ...}")
 
 
 SPEC_MODELS: Final[dict[str, type[SpecModel]]] = {
@@ -212,5 +322,8 @@ SPEC_MODELS: Final[dict[str, type[SpecModel]]] = {
     "ModuleType": ModuleTypeSpec,
     "Module": ModuleSpec,
     "Product": ProductSpec,
+    "TaxJurisdiction": TaxJurisdictionSpec,
+    "Tariff": TariffSpec,
+    "TradeAgreement": TradeAgreementSpec,
 }
 """The spec model of each kind."""

@@ -18,13 +18,13 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from microfab.api.deps import LockDep, ServicesDep
 from microfab.api.problems import Problem
-from microfab.api.web import i18n
 from microfab.api.web.session import COOKIE, LoginRequiredError, PagePrincipal, login_url, safe_next
 from microfab.control import operations, queries
 from microfab.control.access import authenticate
 from microfab.domain.access import Principal, Role
 from microfab.domain.codec import encode
 from microfab.domain.errors import UnknownReferenceError
+from microfab.l10n import languages as i18n
 from microfab.report.html import gantt_view
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,1 @@
+"""Localization adapter: gettext catalogs (en, es, de, ja, vi), CLDR display, and localized documents."""
