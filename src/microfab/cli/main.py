@@ -22,6 +22,7 @@ from microfab.cli import product, render
 from microfab.cli import quote as quote_cli
 from microfab.cli import schedule as schedule_cli
 from microfab.cli import twin as twin_cli
+from microfab.commerce.export import quote_json
 from microfab.control import access, operations
 from microfab.control.bootstrap import Services, bootstrap
 from microfab.control.figures import run_figures
@@ -198,7 +199,7 @@ def quote_command(  # noqa: PLR0913, PLR0917 - each buyer choice is its own opti
             b2b=not b2c,
         )
         if as_json:
-            print(json.dumps(quote_cli.quote_json(priced), ensure_ascii=False, indent=2))  # noqa: T201
+            print(json.dumps(quote_json(priced), ensure_ascii=False, indent=2))  # noqa: T201
             return
         quote_cli.quote_table(console, quote_view(priced))
 

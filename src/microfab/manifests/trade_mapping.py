@@ -24,7 +24,13 @@ from microfab.domain.trade import (
     ValueBase,
     ValueMethod,
 )
-from microfab.manifests.schema import ClaimPolicySpec, TariffSpec, TaxJurisdictionSpec, TradeAgreementSpec
+from microfab.manifests.schema import (
+    ClaimPolicySpec,
+    OriginRuleSpec,
+    TariffSpec,
+    TaxJurisdictionSpec,
+    TradeAgreementSpec,
+)
 
 
 def period(start: date | None, end: date | None) -> Period:
@@ -66,16 +72,7 @@ def tariff(name: str, spec: TariffSpec) -> TariffSchedule:
 
 def agreement(name: str, spec: TradeAgreementSpec) -> TradeAgreement:
     """A ``TradeAgreement`` document; its name in capitals is the agreement's name (``usmca`` → ``USMCA``)."""
-    rules = tuple(
-        OriginRule(
-            hs=r.hs,
-            combine=Combine(r.combine),
-            shift=ShiftLevel(r.shift) if r.shift else None,
-            shift_except=tuple(r.shift_except),
-            values={ValueMethod(k): v for k, v in r.values.items()},
-        )
-        for r in spec.rules
-    )
+    rules = tuple(_rule(index, r) for index, r in enumerate(spec.rules))
     return TradeAgreement(
         name.upper(),
         tuple(spec.members),
@@ -85,6 +82,20 @@ def agreement(name: str, spec: TradeAgreementSpec) -> TradeAgreement:
         period(spec.from_, spec.until),
         ValueBase(spec.de_minimis_base),
     )
+
+
+def _rule(index: int, spec: OriginRuleSpec) -> OriginRule:
+    """One origin rule; its error names the rule (``rules: rule 2 (7616): ...``)."""
+    try:
+        return OriginRule(
+            hs=spec.hs,
+            combine=Combine(spec.combine),
+            shift=ShiftLevel(spec.shift) if spec.shift else None,
+            shift_except=tuple(spec.shift_except),
+            values={ValueMethod(k): v for k, v in spec.values.items()},
+        )
+    except ValueError as exc:
+        raise ValueError(f"rules: rule {index + 1} (hs {spec.hs}): {exc}") from None
 
 
 def claim_policy(spec: ClaimPolicySpec) -> ClaimPolicy:
