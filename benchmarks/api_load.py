@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the maintained fork starlette now uses; same client API
 from rich.console import Console
 from rich.table import Table
 

@@ -16,8 +16,10 @@ from microfab.domain.errors import (
     DomainError,
     InvalidConfigurationError,
     NoEligibleSiteError,
+    NoFxRateError,
     UnknownReferenceError,
 )
+from microfab.domain.trade import NoTaxRateError
 from microfab.manifests import ManifestErrors
 from microfab.store.base import ConcurrencyError, StoreUnavailableError
 
@@ -119,6 +121,38 @@ def from_domain(exc: Exception) -> Problem:  # noqa: PLR0911 - one mapping per e
     if isinstance(exc, DomainError | ValueError):
         return Problem(422, "Unprocessable request", str(exc))
     return Problem(500, "Internal error", "an unexpected error happened; it was logged")
+
+
+def quote_problem(exc: Exception, *, unknown_status: int = 404) -> Problem:
+    """A failed quote (or placement) as a problem naming the body field at fault.
+
+    *unknown_status* is the status of an unknown product or market: 404 for a quote, 422 for an
+    order (which has always answered so). Every other failure is a 422 like `from_domain`'s.
+    """
+    if isinstance(exc, UnknownReferenceError):
+        field = {"product": "body.product", "market": "body.market"}.get(exc.kind, "body")
+        title = "Not found" if unknown_status == 404 else "Unprocessable request"
+        return Problem(unknown_status, title, str(exc), errors=[{"field": field, "message": str(exc)}])
+    field = _quote_field(exc)
+    if field is None:
+        return from_domain(exc)
+    return Problem(422, "Unprocessable request", str(exc), errors=[{"field": field, "message": str(exc)}])
+
+
+def _quote_field(exc: Exception) -> str | None:
+    """The request field a quote's domain error is about (None: not a quote error)."""
+    if isinstance(exc, InvalidConfigurationError):
+        return "body.config"
+    if isinstance(exc, NoFxRateError):
+        return "body.currency"
+    if isinstance(exc, NoTaxRateError):
+        return "body.tax_jurisdiction"
+    if isinstance(exc, NoEligibleSiteError):
+        return "body.market"
+    if isinstance(exc, ValueError) and not isinstance(exc, DomainError):
+        named = str(exc).partition(":")[0]  # engines name the argument first: "currency: expected …"
+        return f"body.{named}" if named in ("currency", "quantity", "locale", "tax_jurisdiction") else "body"
+    return None
 
 
 def _allowed_methods(request: Request) -> list[str]:

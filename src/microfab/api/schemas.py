@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -13,6 +13,9 @@ from microfab.domain.quantities import Money
 
 T = TypeVar("T")
 _NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_LOCALE = r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$"
+_CURRENCY = r"^[A-Za-z]{3}$"
+_JURISDICTION = r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,20}){0,3}$"
 
 
 class MoneyPublic(BaseModel):
@@ -96,6 +99,12 @@ class OrderCreate(BaseModel):
     config: dict[str, str | int | bool] = Field(default_factory=dict, max_length=64)
     customer: str | None = Field(default=None, min_length=1, max_length=100)
     due: AwareDatetime | None = None
+    locale: str | None = Field(default=None, pattern=_LOCALE, max_length=35, description="Default: the market's.")
+    currency: str | None = Field(default=None, pattern=_CURRENCY, description="ISO 4217; default: the market's.")
+    tax_jurisdiction: str | None = Field(
+        default=None, pattern=_JURISDICTION, max_length=63, description="Like DE or US-NY-NYC; default: the market's."
+    )
+    b2b: bool = Field(default=False, description="A business buyer (prices per the jurisdiction's b2b display).")
 
 
 class UnitPublic(BaseModel):
@@ -125,10 +134,14 @@ class OrderPublic(BaseModel):
     delivered_at: datetime | None
     on_time: bool | None
     units: list[UnitPublic]
+    tax: MoneyPublic | None = Field(
+        default=None, description="Tax on the net total as quoted (in placement responses; null elsewhere)."
+    )
+    tax_jurisdiction: str | None = Field(default=None, description="The jurisdiction taxed (in placement responses).")
 
     @classmethod
-    def of(cls, order: Order) -> OrderPublic:
-        """From the domain order."""
+    def of(cls, order: Order, *, tax: Money | None = None, tax_jurisdiction: str | None = None) -> OrderPublic:
+        """From the domain order (and, when placing, the tax its quote charged)."""
         return cls(
             id=order.id,
             customer=order.customer,
@@ -147,6 +160,8 @@ class OrderPublic(BaseModel):
             delivered_at=order.delivered_at,
             on_time=order.on_time,
             units=[UnitPublic(serial=u.serial, status=u.status.value) for u in order.units.values()],
+            tax=None if tax is None else MoneyPublic.of(tax),
+            tax_jurisdiction=tax_jurisdiction or None,
         )
 
 
@@ -209,3 +224,120 @@ class KeyPublic(BaseModel):
     label: str
     revoked: bool = False
     secret: str | None = None
+
+
+class QuoteCreate(BaseModel):
+    """Ask for a quote. Locale, currency and tax jurisdiction default to the market's, each on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product: str = Field(pattern=_NAME, max_length=63)
+    config: dict[str, str | int | bool] = Field(default_factory=dict, max_length=64)
+    quantity: int = Field(ge=1, le=10_000)
+    market: str | None = Field(
+        default=None, pattern=_NAME, max_length=63, description="Required, except for a customer key bound to one."
+    )
+    locale: str | None = Field(default=None, pattern=_LOCALE, max_length=35, examples=["de-DE", "ja"])
+    currency: str | None = Field(default=None, pattern=_CURRENCY, examples=["EUR"])
+    tax_jurisdiction: str | None = Field(default=None, pattern=_JURISDICTION, max_length=63, examples=["US-NY-NYC"])
+    b2b: bool = False
+
+
+class FxPublic(BaseModel):
+    """The exchange rate locked for the quote (list currency to quote currency)."""
+
+    base: str
+    quote: str
+    rate: str = Field(examples=["0.92"])
+    source: str
+    as_of: date
+
+
+class TaxPublic(BaseModel):
+    """The tax line: its name in the jurisdiction (USt, 消費税, Sales tax), rate as a share, amount."""
+
+    name: str
+    rate: str = Field(examples=["0.19"])
+    amount: str = Field(examples=["15.56"])
+
+
+class DutyLinePublic(BaseModel):
+    """One duty a site pays or its goods pay entering the market."""
+
+    name: str
+    rate: str
+    amount: str
+    exempt: bool
+    reason: str
+
+
+class ClaimPublic(BaseModel):
+    """A "Made in …" claim indication and why."""
+
+    name: str
+    status: str
+    reasons: list[str]
+
+
+class SiteOfferPublic(BaseModel):
+    """A site that can serve the quote: its landed cost (quote currency), lead time, origin and claims."""
+
+    site: str
+    country: str
+    eligible: Literal[True]
+    lane: str | None
+    materials: str | None
+    production: str | None
+    freight: str | None
+    duty: str | None
+    duty_lines: list[DutyLinePublic]
+    import_vat: str | None
+    landed_cost: str | None
+    production_days: int
+    ship_date: date
+    delivery: datetime
+    agreement: str | None
+    originating: bool
+    origin_test: str | None
+    non_preferential_origin: str | None
+    claims: list[ClaimPublic]
+    review_note: str
+
+
+class IneligibleSitePublic(BaseModel):
+    """A site that cannot serve the quote, and why."""
+
+    site: str
+    country: str
+    eligible: Literal[False]
+    reason: str
+
+
+class QuotePublic(BaseModel):
+    """A localized quote (the JSON of ``microfab quote --json``): amounts are decimal strings in ``currency``.
+
+    ``net`` is unit_net x quantity, ``gross`` net plus tax, ``shown`` what the buyer's law wants as
+    the price (``gross`` when ``display`` is inclusive, else ``net`` with tax as its own line).
+    """
+
+    product: str
+    product_version: str
+    config: dict[str, str | int | bool]
+    quantity: int
+    market: str
+    locale: str = Field(examples=["de-DE"])
+    warnings: list[str]
+    currency: str = Field(examples=["EUR"])
+    tax_jurisdiction: str = Field(examples=["DE"])
+    b2b: bool
+    at: datetime
+    valid_until: datetime
+    fx: FxPublic
+    unit_net: str = Field(examples=["81.88"])
+    net: str = Field(examples=["81.88"])
+    tax: TaxPublic
+    gross: str = Field(examples=["97.44"])
+    display: Literal["inclusive", "exclusive"]
+    shown: str = Field(examples=["97.44"])
+    chosen_site: str
+    sites: list[SiteOfferPublic | IneligibleSitePublic]

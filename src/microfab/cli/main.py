@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import sys
 import time
@@ -58,19 +59,21 @@ errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 
 def _register_optional(root: typer.Typer) -> None:
-    """Add the commands of optional extras; without the extra, a stub names what to install."""
-    try:
-        from microfab.cli import module_server  # noqa: PLC0415 - needs the `opcua` and `mqtt` extras
-    except ImportError as exc:
-        missing = exc.name or "a dependency"
+    """Add the commands of optional extras, imported only when run; without the extra, name what to install."""
+    missing = [name for name in ("asyncua", "paho") if importlib.util.find_spec(name) is None]
 
-        @root.command("module-server", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-        def module_server_missing() -> None:
-            """Serve modules over OPC UA (needs: pip install 'microfab[opcua,mqtt]')."""
-            _fail(f"module-server needs {missing}: pip install 'microfab[opcua,mqtt]'")
+    @root.command(
+        "module-server",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+        add_help_option=False,
+    )
+    def module_server_command(ctx: typer.Context) -> None:
+        """Serve container modules over OPC UA with the PackML state machine (extras: opcua, mqtt)."""
+        if missing:
+            _fail(f"module-server needs {', '.join(missing)}: pip install 'microfab[opcua,mqtt]'")
+        from microfab.cli import module_server  # noqa: PLC0415 - asyncua costs a second to import
 
-        return
-    root.add_typer(module_server.app)
+        module_server.app(args=list(ctx.args), prog_name="microfab module-server")
 
 
 _register_optional(app)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from microfab.commerce import Quote
 from microfab.control import operations
 from microfab.control.apply import Action, ApplyPlan
 from microfab.control.bootstrap import Services
@@ -303,6 +304,7 @@ async def demo(
         result = await operations.demo(
             services, directory, orders=orders, days=days, max_quantity=max_quantity, progress=tick, on_start=started
         )
+    quotes_table(console, result.quotes)
     console.print(
         f"applied {result.applied} events from {directory}; placed {result.summary.placed} orders "
         f"({len(result.summary.rejected)} rejected); {result.summary.events} driver events; "
@@ -310,6 +312,29 @@ async def demo(
     )
     report(console, result.report, modules=True)
     return result.report
+
+
+def quotes_table(console: Console, quotes: Sequence[Quote]) -> None:
+    """One consumer quote per market, each in the market's language, currency, tax display and calendar."""
+    if not quotes:
+        return
+    from microfab.l10n.quote_view import quote_view  # noqa: PLC0415 - keeps render importable without l10n
+
+    table = Table(
+        "market", "locale", "price", "tax", "delivery", "label", "made at", title=f"{quotes[0].product}, quoted"
+    )
+    for q in quotes:
+        view = quote_view(q)
+        table.add_row(
+            q.market,
+            view.locale,
+            f"{view.price_label}: {view.price}",
+            view.tax_note,
+            view.delivery,
+            view.label or "",
+            q.chosen.site,
+        )
+    console.print(table)
 
 
 def report(console: Console, r: Report, *, modules: bool = True) -> None:

@@ -202,6 +202,11 @@ class DemoResult:
     applied: int
     summary: RunSummary
     report: Report
+    quotes: tuple[Quote, ...] = ()
+
+
+DEMO_PRODUCT = "laptop-stand"
+"""The product the demo quotes in every market, for a consumer, in the market's own language."""
 
 
 async def demo(
@@ -217,6 +222,12 @@ async def demo(
     """Apply *directory*, place *orders* over the first days across every market, run *days*, report."""
     applied = apply_plan(services, plan_apply(services, load_resources(directory)))
     start = services.now()
+    network = services.state.network
+    quotes = tuple(
+        quote_order(services, DEMO_PRODUCT, {}, 1, market, at=start)
+        for market in sorted(network.markets)
+        if DEMO_PRODUCT in network.products
+    )
     arrivals = random_orders(
         services.state.network,
         count=orders,
@@ -233,7 +244,7 @@ async def demo(
     escalation = Escalation(services.state, services.log)
     summary = await controller.run(end, arrivals=arrivals, progress=watched(escalation, progress))
     escalation.poll(end)
-    return DemoResult(len(applied), summary, report(services, start=start, end=end))
+    return DemoResult(len(applied), summary, report(services, start=start, end=end), quotes)
 
 
 def write_report(result: DemoResult | Report, path: Path) -> Path:

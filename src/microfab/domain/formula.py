@@ -18,6 +18,7 @@ import decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 
 Value = int | bool | str | Decimal
@@ -129,6 +130,12 @@ def parse(source: object) -> Formula:
         raise FormulaError("expected a formula, got an empty text")
     if len(text) > MAX_SOURCE:
         raise FormulaError(f"formula is too long ({len(text)} characters, at most {MAX_SOURCE})")
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> Formula:
+    """Parse checked text once: a `Formula` is immutable, so every product that writes the same text shares it."""
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:

@@ -70,7 +70,7 @@ _DOMAIN_FIELD: Final = re.compile(r"([a-z][a-z_]*): (.+)", re.DOTALL)
 _DOMAIN_ALIASES: Final = {"yield_rate": "yield", "module_type": "type"}
 
 
-def build_network(resources: Sequence[Resource]) -> Network:
+def build_network(resources: Sequence[Resource], *, check_products: bool = True) -> Network:
     """Validate *resources* and build the domain `Network`.
 
     Parameters
@@ -83,13 +83,16 @@ def build_network(resources: Sequence[Resource]) -> Network:
     -------
     Network
         The declared network; ``Module`` documents with ``replicas: N`` become modules ``<name>-1..N``.
+    check_products
+        Search each product for rules that admit no configuration (CP-SAT). Rebuilding from the
+        log skips it: every recorded product passed it when it was applied.
 
     Raises
     ------
     ManifestErrors
         Every problem: spec shapes and values, duplicates, dangling references, slots, FX rates.
     """
-    return assemble(resources)
+    return assemble(resources, check_products=check_products)
 
 
 def assemble(
@@ -98,6 +101,7 @@ def assemble(
     declared: Iterable[tuple[str, str]] = (),
     earlier: Iterable[ManifestError] = (),
     origin: str | None = None,
+    check_products: bool = True,
 ) -> Network:
     """`build_network`, also reporting *earlier* errors and counting names *declared* by broken documents.
 
@@ -114,7 +118,7 @@ def assemble(
             if model is not None:
                 models.setdefault(kind, {})[name] = model
     check_references(catalog, report)
-    network = _Builder(catalog, models, report).build()
+    network = _Builder(catalog, models, report, check_products=check_products).build()
     if report.errors or network is None:
         raise ManifestErrors(report.errors)
     log.info(
@@ -173,10 +177,13 @@ def _check_network_count(catalog: Catalog, report: Report, origin: str) -> None:
 class _Builder:
     """Maps validated specs to domain objects, reporting domain errors at their fields."""
 
-    def __init__(self, catalog: Catalog, models: dict[str, dict[str, SpecModel]], report: Report) -> None:
+    def __init__(
+        self, catalog: Catalog, models: dict[str, dict[str, SpecModel]], report: Report, *, check_products: bool = True
+    ) -> None:
         self.catalog = catalog
         self.models = models
         self.report = report
+        self.check_products = check_products
 
     def build(self) -> Network | None:
         """Return the network, or None when the Network document or its spec is unusable."""
@@ -286,7 +293,7 @@ class _Builder:
             hs_code=spec.hs_code,
             tax_category=spec.tax_category,
         )
-        problem = check_product(template)
+        problem = check_product(template) if self.check_products else None
         if problem is not None:
             self.report.at(resource, (*SPEC, "rules"), problem)
             raise _AlreadyReportedError
