@@ -6,20 +6,21 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from microfab.domain import access as _access
 from microfab.domain import alerts as _alerts
 from microfab.domain import events as _events
+from microfab.domain import invoices as _invoices
 from microfab.domain.events import Event
 from microfab.domain.quantities import Duration, Mass, Money
 from microfab.domain.schedules import ScheduledOperation
 
 EVENT_TYPES: dict[str, type[Event]] = {
     name: obj
-    for module in (_events, _access, _alerts)
+    for module in (_events, _access, _alerts, _invoices)
     for name, obj in vars(module).items()
     if isinstance(obj, type) and issubclass(obj, Event) and obj is not Event
 }
@@ -50,6 +51,8 @@ def _encode_value(value: Any) -> Any:  # noqa: PLR0911 - one branch per supporte
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in an event: expected timezone-aware")
+        return value.isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
@@ -92,6 +95,8 @@ def _decode_value(hint: Any, raw: Any) -> Any:  # noqa: PLR0911 - one branch per
         return _decode_value(inner[0], raw)
     if hint is datetime:
         return datetime.fromisoformat(raw)
+    if hint is date:
+        return date.fromisoformat(raw)
     if hint is Decimal:
         return Decimal(raw)
     if hint is Money:

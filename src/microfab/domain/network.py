@@ -10,6 +10,7 @@ from itertools import pairwise
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from microfab.domain.entities import Brand, LegalEntity, TransferPolicy
 from microfab.domain.errors import NoFxRateError, UnknownReferenceError
 from microfab.domain.modules import Module, ModuleType
 from microfab.domain.products import ProductTemplate
@@ -30,6 +31,7 @@ class Site:
     currency: str
     container_slots: int
     subdivision: str | None = None
+    entity: str = ""  # the LegalEntity that operates the site ("" in networks without entities)
 
     def __post_init__(self) -> None:
         if len(self.country) != 2 or not self.country.isupper():
@@ -60,6 +62,8 @@ class Market:
     currency: str
     timezone: str = "UTC"
     tax_jurisdiction: str = ""
+    entity: str = ""  # the LegalEntity that sells in the market ("" in networks without entities)
+    brands: Mapping[str, Brand] = field(default_factory=dict)  # by locale tag, like "de-DE"
 
     def __post_init__(self) -> None:
         if len(self.country) != 2 or not self.country.isupper():
@@ -240,6 +244,8 @@ class Network:
     products: Mapping[str, ProductTemplate] = field(default_factory=dict)
     fx: RateTable = field(default_factory=RateTable)
     trade: TradeRules = field(default_factory=TradeRules)
+    entities: Mapping[str, LegalEntity] = field(default_factory=dict)
+    transfer: TransferPolicy = field(default_factory=TransferPolicy)
     quote_validity: Duration = field(default_factory=lambda: Duration(72 * 3600))
 
     def __post_init__(self) -> None:
@@ -252,6 +258,10 @@ class Network:
     def market(self, name: str) -> Market:
         """The market called *name*, or `UnknownReferenceError`."""
         return _get(self.markets, "market", name)
+
+    def entity(self, name: str) -> LegalEntity:
+        """The legal entity called *name*, or `UnknownReferenceError`."""
+        return _get(self.entities, "entity", name)
 
     def site(self, name: str) -> Site:
         """The site called *name*, or `UnknownReferenceError`."""
