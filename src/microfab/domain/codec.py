@@ -43,7 +43,7 @@ def decode(type_name: str, data: Mapping[str, Any]) -> Event:
     return result
 
 
-def _encode_value(value: Any) -> Any:  # noqa: PLR0911 - one branch per supported type
+def _encode_value(value: Any) -> Any:  # noqa: C901, PLR0911 - one branch per supported type
     if isinstance(value, bool | int | str) or value is None:
         return value
     if isinstance(value, Decimal):

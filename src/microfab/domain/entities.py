@@ -65,7 +65,7 @@ class Registration:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceSeries:
-    """A numbering series: ``pattern`` formats ``{prefix}``, ``{year}`` and ``{number}`` (gapless per year if ``yearly``)."""
+    """A numbering series: ``pattern`` formats ``{prefix}``, ``{year}``, ``{number}``; gapless per year."""
 
     name: str
     prefix: str

@@ -9,13 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from microfab.api.deps import LockDep, PrincipalDep, ServicesDep
-from microfab.api.problems import Problem, from_domain
+from microfab.api.problems import Problem, quote_problem
 from microfab.api.schemas import OrderCreate, OrderPublic, Page, PassportPublic, PassportStep
 from microfab.control import operations, queries
 from microfab.control.bootstrap import Services
+from microfab.control.state import order_stream
 from microfab.domain.access import Principal, Role
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError, UnknownReferenceError
+from microfab.domain.events import OrderPlaced
 from microfab.domain.orders import Order
 from microfab.domain.products import ProductTemplate
 
@@ -55,7 +57,11 @@ async def place_order(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderPublic:
-    """Quote, allocate and record an order; nothing is written when any check fails."""
+    """Quote, allocate and record an order; nothing is written when any check fails.
+
+    ``locale``, ``currency``, ``tax_jurisdiction`` and ``b2b`` are the buyer's choices, as for a
+    quote; the response names the chosen ``site`` and the ``tax`` charged on the net ``total``.
+    """
     customer, market = _who(body, principal)
     wait = request.app.state.rate_limiter.allow(principal.key_id)
     if wait:
@@ -63,23 +69,38 @@ async def place_order(
             429, "Too many requests", "order placement rate exceeded", headers={"Retry-After": str(max(1, round(wait)))}
         )
     order_id = _idempotent_id(customer, idempotency_key) if idempotency_key else None
-    cmd = PlaceOrder(customer, body.product, body.config, body.quantity, market, body.due, order_id)
+    cmd = PlaceOrder(
+        customer,
+        body.product,
+        body.config,
+        body.quantity,
+        market,
+        body.due,
+        order_id,
+        locale=body.locale,
+        currency=body.currency,
+        tax_jurisdiction=body.tax_jurisdiction,
+        b2b=body.b2b,
+    )
     async with lock:
         services.state.catch_up(services.log)
         if order_id is not None and order_id in services.state.orders:
             response.status_code = 200
-            return OrderPublic.of(_replayed(services.state.orders[order_id], cmd, services))
+            first = services.state.orders[order_id]
+            placed = _placed(services, order_id)
+            _replayed(first, placed, cmd, services)
+            return OrderPublic.of(
+                first,
+                tax=placed.tax if placed else None,
+                tax_jurisdiction=placed.tax_jurisdiction if placed else None,
+            )
         try:
             placement = operations.place(services, cmd)
-        except UnknownReferenceError as exc:
-            field = {"product": "body.product", "market": "body.market"}.get(exc.kind, "body")
-            raise Problem(
-                422, "Unprocessable request", str(exc), errors=[{"field": field, "message": str(exc)}]
-            ) from None
         except (DomainError, ValueError) as exc:
-            raise from_domain(exc) from None
+            raise quote_problem(exc, unknown_status=422) from None
     response.headers["Location"] = f"/v1/orders/{placement.order.id}"
-    return OrderPublic.of(placement.order)
+    priced = placement.quote
+    return OrderPublic.of(placement.order, tax=priced.tax.tax, tax_jurisdiction=priced.tax_jurisdiction)
 
 
 @router.get("/orders", response_model=Page[OrderPublic])
@@ -182,13 +203,21 @@ def _idempotent_id(customer: str, key: str) -> str:
     return "ord-" + hashlib.sha256(f"{customer}\x00{key}".encode()).hexdigest()[:12]
 
 
-def _replayed(order: Order, cmd: PlaceOrder, services: Services) -> Order:
-    """The first result of a replayed key, if the request is the same; 422 if the key was reused."""
+def _placed(services: Services, order_id: str) -> OrderPlaced | None:
+    """The event that placed the order: the buyer's terms the order itself does not keep (tax, b2b)."""
+    recorded = services.log.read_stream(order_stream(order_id))
+    first = recorded[0].event if recorded else None
+    return first if isinstance(first, OrderPlaced) else None
+
+
+def _replayed(order: Order, placed: OrderPlaced | None, cmd: PlaceOrder, services: Services) -> None:
+    """Check a replayed key asks for what it asked first (the locale only formats: not compared); 422 if not."""
     product = services.state.network.products.get(cmd.product)
     same = (
         product is not None
         and (order.product, order.quantity, order.market) == (cmd.product, cmd.quantity, cmd.market)
         and order.config == _configured(product, cmd)
+        and (placed is None or _same_terms(order, placed, cmd, services))
     )
     if not same:
         raise Problem(
@@ -197,7 +226,18 @@ def _replayed(order: Order, cmd: PlaceOrder, services: Services) -> Order:
             "this Idempotency-Key was used for a different request",
             errors=[{"field": "header.Idempotency-Key", "message": "reused with another body"}],
         )
-    return order
+
+
+def _same_terms(order: Order, placed: OrderPlaced, cmd: PlaceOrder, services: Services) -> bool:
+    """The same currency, business or consumer, and tax jurisdiction (or one below the one recorded)."""
+    market = services.state.network.markets.get(cmd.market)
+    if market is None:
+        return False
+    currency = (cmd.currency or market.currency).upper()
+    asked = (cmd.tax_jurisdiction or market.tax_jurisdiction).upper()
+    recorded = placed.tax_jurisdiction.upper()
+    same_jurisdiction = not recorded or asked == recorded or asked.startswith(recorded + "-")
+    return currency == order.total.currency and placed.b2b == cmd.b2b and same_jurisdiction
 
 
 def _configured(product: ProductTemplate, cmd: PlaceOrder) -> dict[str, str | int | bool] | None:

@@ -1,7 +1,8 @@
 """The operations console and order tracking pages.
 
 Staff (operator, planner, admin) get the console: sites with live module states, a site's
-Gantt and OEE, the order book. Customers get their own orders and each unit's passport.
+Gantt and OEE, the order book. Customers get their own orders and each unit's passport, and
+everyone the quote page (the portal's configurator, in the customer's own market).
 Pages call the same control functions and queries as the REST API.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Cookie, Depends, FastAPI, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,6 +20,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from microfab.api.deps import LockDep, ServicesDep
 from microfab.api.problems import Problem
+from microfab.api.web import portal
 from microfab.api.web.session import COOKIE, LoginRequiredError, PagePrincipal, login_url, safe_next
 from microfab.control import operations, queries
 from microfab.control.access import authenticate
@@ -68,10 +71,12 @@ PageLanguage = Annotated[str, Depends(page_language)]
 
 def _page(request: Request, template: str, principal: Principal | None, **context: Any) -> HTMLResponse:
     language: str = context.pop("language")
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    lang_links = {code: f"{request.url.path}?{urlencode([*query, ('lang', code)])}" for code in i18n.LOCALES}
     html = (
         _environment(language)
         .get_template(template)
-        .render(principal=principal, language=language, path=request.url.path, **context)
+        .render(principal=principal, language=language, path=request.url.path, lang_links=lang_links, **context)
     )
     response = HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": _CSP})
     if getattr(request.state, "remember_language", None):
@@ -202,6 +207,60 @@ async def order_page(
         _, data = encode(recorded.event)
         timeline.append((recorded.event.at, recorded.type, data.get("operation_id") or data.get("site") or ""))
     return _page(request, "order.html.j2", principal, language=language, order=order, timeline=timeline)
+
+
+@router.get(portal.PATH, response_class=HTMLResponse)
+async def quote_page(  # noqa: PLR0913 - the form's own fields
+    request: Request,
+    language: PageLanguage,
+    services: ServicesDep,
+    lock: LockDep,
+    principal: PagePrincipal,
+    *,
+    product: Annotated[str | None, Query(max_length=63)] = None,
+    market: Annotated[str | None, Query(max_length=63)] = None,
+    qty: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    ship_to: Annotated[str | None, Query(max_length=63)] = None,
+    b2b: bool = False,
+) -> HTMLResponse:
+    """Configure a product and see its quote: price with the right tax, delivery, origin, every candidate site.
+
+    A customer key bound to a market sees that market only; staff and unbound customers choose.
+    Option values are query parameters named after the options; the form re-quotes on submit.
+    """
+    network = services.state.network
+    if not network.products or not network.markets:
+        raise Problem(404, "Not found", "no network is applied: nothing to quote")
+    bound = principal.market if principal.role is Role.CUSTOMER else None
+    if bound is not None and market not in (None, bound):
+        raise Problem(403, "Forbidden", f"this key quotes in market {bound!r} only")
+    chosen_product = network.products.get(product or next(iter(network.products)))
+    if chosen_product is None:
+        raise Problem(404, "Not found", f"unknown product {product!r}")
+    chosen_market = network.markets.get(bound or market or portal.default_market(network, language).name)
+    if chosen_market is None:
+        raise Problem(404, "Not found", f"unknown market {market!r}")
+    submitted = {key: request.query_params.getlist(key) for key in request.query_params}
+    async with lock:
+        page = portal.build(
+            services,
+            chosen_product,
+            chosen_market,
+            submitted,
+            language=language,
+            quantity=qty,
+            ship_to=ship_to,
+            b2b=b2b,
+        )
+    return _page(
+        request,
+        "quote.html.j2",
+        principal,
+        language=language,
+        page=page,
+        products=[(p, portal.href(p, chosen_market.name, {}, qty, page.ship_to, b2b)) for p in network.products],
+        markets=[] if bound else list(network.markets.values()),
+    )
 
 
 def install(app: FastAPI) -> None:
