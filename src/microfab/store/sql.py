@@ -10,6 +10,7 @@ The schema is created and upgraded by the Alembic migrations in ``microfab/store
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import (
     JSON,
@@ -158,8 +161,21 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def migrate(connection: Connection) -> None:
-    """Upgrade the schema on *connection* to the newest migration (a no-op when it is current)."""
+    """Upgrade the schema on *connection* to the newest migration (a no-op when it is current).
+
+    The current revision is read first: a database already at head skips Alembic's environment
+    (about 4 ms on every open, which every CLI call pays).
+    """
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is not None and current == _head_revision():
+        return
     command.upgrade(alembic_config(connection), "head")
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    """The newest migration shipped with this release (read once per process)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 class SqlEventLog:
