@@ -149,6 +149,7 @@ ROUTES = [
     ("GET", "/v1/sites"),
     ("GET", "/v1/modules"),
     ("GET", "/v1/products"),
+    ("POST", "/v1/quotes"),
     ("GET", "/v1/orders"),
     ("GET", "/v1/events"),
     ("GET", "/v1/keys"),
@@ -157,16 +158,18 @@ ALLOWED = {
     "/v1/sites": {"admin", "operator", "planner", "alice"},
     "/v1/modules": {"admin", "operator", "planner"},
     "/v1/products": {"admin", "operator", "planner", "alice"},
+    "/v1/quotes": {"admin", "operator", "planner", "alice"},
     "/v1/orders": {"admin", "operator", "planner", "alice"},
     "/v1/events": {"admin", "operator"},
     "/v1/keys": {"admin"},
 }
+BODIES: dict[str, object] = {"/v1/quotes": {"product": "laptop-stand", "quantity": 1, "market": "de"}}
 
 
 @pytest.mark.parametrize("who", ["admin", "operator", "planner", "alice"])
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_authorization_matrix(client: TestClient, keys: Keys, who: str, method: str, path: str) -> None:
-    response = client.request(method, path, headers=auth(getattr(keys, who)))
+    response = client.request(method, path, headers=auth(getattr(keys, who)), json=BODIES.get(path))
     expected = 200 if who in ALLOWED[path] else 403
     assert response.status_code == expected, response.text
 
@@ -233,6 +236,7 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
         "/v1/sites",
         "/v1/modules",
         "/v1/products",
+        "/v1/quotes",
         "/v1/orders",
         "/v1/orders/{order_id}",
         "/v1/units/{serial}/passport",

@@ -130,9 +130,9 @@ def quote_problem(exc: Exception, *, unknown_status: int = 404) -> Problem:
     order (which has always answered so). Every other failure is a 422 like `from_domain`'s.
     """
     if isinstance(exc, UnknownReferenceError):
-        field = {"product": "body.product", "market": "body.market"}.get(exc.kind, "body")
+        named = {"product": "body.product", "market": "body.market"}.get(exc.kind, "body")
         title = "Not found" if unknown_status == 404 else "Unprocessable request"
-        return Problem(unknown_status, title, str(exc), errors=[{"field": field, "message": str(exc)}])
+        return Problem(unknown_status, title, str(exc), errors=[{"field": named, "message": str(exc)}])
     field = _quote_field(exc)
     if field is None:
         return from_domain(exc)

@@ -160,9 +160,13 @@ class OrderPublic(BaseModel):
             delivered_at=order.delivered_at,
             on_time=order.on_time,
             units=[UnitPublic(serial=u.serial, status=u.status.value) for u in order.units.values()],
-            tax=None if tax is None else MoneyPublic.of(tax),
-            tax_jurisdiction=tax_jurisdiction or None,
+            tax=_money_or_none(tax or order.tax),
+            tax_jurisdiction=tax_jurisdiction or order.tax_jurisdiction or None,
         )
+
+
+def _money_or_none(money: Money | None) -> MoneyPublic | None:
+    return None if money is None else MoneyPublic.of(money)
 
 
 class PassportStep(BaseModel):

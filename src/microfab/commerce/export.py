@@ -48,7 +48,8 @@ def _amount(value: Any) -> str | None:
 def _offer_json(offer: SiteOffer) -> dict[str, Any]:
     if not offer.eligible:
         return {"site": offer.site, "country": offer.country, "eligible": False, "reason": offer.reason}
-    assert offer.lead_time is not None and offer.origin is not None
+    assert offer.lead_time is not None
+    origin = offer.origin
     return {
         "site": offer.site,
         "country": offer.country,
@@ -76,9 +77,9 @@ def _offer_json(offer: SiteOffer) -> dict[str, Any]:
         "ship_date": offer.lead_time.ship_date.isoformat(),
         "delivery": offer.lead_time.delivery.isoformat(),
         "agreement": offer.agreement,
-        "originating": offer.origin.originating,
-        "origin_test": offer.origin.test_passed,
-        "non_preferential_origin": offer.origin.non_preferential_origin,
+        "originating": origin.originating if origin else None,
+        "origin_test": origin.test_passed if origin else None,
+        "non_preferential_origin": origin.non_preferential_origin if origin else None,
         "claims": [{"name": c.name, "status": c.status.value, "reasons": list(c.reasons)} for c in offer.claims],
-        "review_note": offer.origin.review_note,
+        "review_note": origin.review_note if origin else "no HS code declared: origin not determined",
     }

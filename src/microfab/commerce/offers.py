@@ -229,7 +229,7 @@ def _import(
     inputs: OfferInputs, site: Site, freight: Money, originating: tuple[str, ...]
 ) -> tuple[DutyAssessment, Money]:
     """Duty and import VAT on the finished good entering the market (nothing when made in the market)."""
-    zero = Money.zero(inputs.currency)
+    zero = Money.zero(inputs.currency).quantize()
     trade = inputs.network.trade
     schedule = trade.tariff_for(inputs.market_country)
     if site.country == inputs.market_country or schedule is None:

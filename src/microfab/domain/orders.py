@@ -105,6 +105,10 @@ class Order:
     version: int = 0
     product_version: str = ""
     config_hash: str = ""
+    tax: Money | None = None
+    tax_jurisdiction: str = ""
+    locale: str = ""
+    b2b: bool = False
 
     @classmethod
     def replay(cls, events: list[Event]) -> Order:
@@ -128,6 +132,10 @@ class Order:
             version=1,
             product_version=first.product_version,
             config_hash=first.config_hash,
+            tax=first.tax,
+            tax_jurisdiction=first.tax_jurisdiction,
+            locale=first.locale,
+            b2b=first.b2b,
         )
         for event in events[1:]:
             order.apply(event)

@@ -118,7 +118,7 @@ async def login(
         services.state.catch_up(services.log)
         principal = authenticate(services.state, key.strip())
     if principal is None:
-        return RedirectResponse(f"/login?failed=1&next={safe_next(next, '/')}", status_code=303)
+        return RedirectResponse(login_url(safe_next(next, "/")) + "&failed=1", status_code=303)
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     response.set_cookie(COOKIE, key.strip(), httponly=True, samesite="strict", path="/", max_age=8 * 3600)
     return response

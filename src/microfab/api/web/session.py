@@ -32,7 +32,8 @@ async def page_principal(
             services.state.catch_up(services.log)
             principal = authenticate(services.state, mf_key)
     if principal is None:
-        raise LoginRequiredError(request.url.path)
+        query = request.url.query
+        raise LoginRequiredError(f"{request.url.path}?{query}" if query else request.url.path)
     return principal
 
 
