@@ -231,7 +231,7 @@ def test_orders_take_the_buyers_choices_and_answer_with_site_and_tax(client: Tes
     assert reused.status_code == 422
     assert reused.json()["errors"][0]["field"] == "header.Idempotency-Key"
     tracked = client.get(f"/v1/orders/{order['id']}", headers=auth(keys.bob)).json()
-    assert tracked["tax"] is None, "only the placement answers with the tax (the order does not keep it)"
+    assert (tracked["tax"], tracked["tax_jurisdiction"]) == (order["tax"], "US-NY-NYC")  # the order keeps its tax
 
 
 def test_orders_in_another_currency_and_their_errors(client: TestClient, keys: Keys) -> None:

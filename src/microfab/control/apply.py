@@ -15,7 +15,19 @@ from microfab.manifests import Resource, build_network
 from microfab.store.base import EventLog
 
 # Deletions go first, then creations in dependency order, so the log replays cleanly.
-_KIND_ORDER = ["Network", "Site", "Market", "Lane", "ModuleType", "Module", "Product"]
+_KIND_ORDER = [
+    "Network",
+    "Entity",
+    "TaxJurisdiction",
+    "Tariff",
+    "TradeAgreement",
+    "Site",
+    "Market",
+    "Lane",
+    "ModuleType",
+    "Module",
+    "Product",
+]
 
 
 class Action(enum.StrEnum):

@@ -39,12 +39,13 @@ from microfab.domain.products import (
     TextOption,
 )
 from microfab.domain.trade import NoTaxRateError, TaxTable, TradeRules
-from microfab.manifests import trade_mapping
+from microfab.manifests import entity_mapping, trade_mapping
 from microfab.manifests.errors import FieldPath, ManifestError, ManifestErrors
 from microfab.manifests.references import Catalog, catalog_of, check_product_references, check_references
 from microfab.manifests.resources import Resource
 from microfab.manifests.schema import (
     BomLineSpec,
+    EntitySpec,
     LaneSpec,
     MarketSpec,
     ModuleSpec,
@@ -188,6 +189,7 @@ class _Builder:
     def build(self) -> Network | None:
         """Return the network, or None when the Network document or its spec is unusable."""
         sites = self.each("Site", SiteSpec, _site)
+        entities = self.each("Entity", EntitySpec, entity_mapping.legal_entity)
         markets = self.each("Market", MarketSpec, _market)
         lanes = self.each("Lane", LaneSpec, _lane)
         module_types = self.each("ModuleType", ModuleTypeSpec, _module_type)
@@ -213,8 +215,11 @@ class _Builder:
             trade_mapping.claim_policy(spec.claims),
         )
         self.check_jurisdictions(trade.tax)
-        parts = (sites, markets, lanes, module_types, modules, products, fx, trade)
+        transfer = self.call(resource, SPEC, partial(entity_mapping.transfer_policy, spec.transfer_pricing))
+        parts = (sites, markets, lanes, module_types, modules, products, fx, trade, entities)
         network = self.call(resource, SPEC, lambda: Network(resource.name, spec.base_currency, *parts))
+        if network is not None and transfer is not None:
+            network = replace(network, transfer=transfer)
         if network is not None and spec.quote_validity is not None:
             network = replace(network, quote_validity=spec.quote_validity)
         return network
@@ -260,6 +265,10 @@ class _Builder:
         try:
             return factory()
         except _AlreadyReportedError:
+            return None
+        except entity_mapping.SpecProblemsError as problems:
+            for path, message in problems.problems:
+                self.report.at(resource, (*base, *path), message)
             return None
         except (ValueError, TypeError, KeyError) as exc:
             # The schema and reference checks catch nearly everything first; a domain rule is the
@@ -341,6 +350,8 @@ class _Builder:
             yield resource, (*SPEC, "currency"), site.currency
         for resource, market in self.specs("Market", MarketSpec):
             yield resource, (*SPEC, "currency"), market.currency
+        for resource, entity in self.specs("Entity", EntitySpec):
+            yield resource, (*SPEC, "currency"), entity.currency
         for resource, lane in self.specs("Lane", LaneSpec):
             yield resource, (*SPEC, "costPerKg"), lane.cost_per_kg.currency
         for resource, module_type in self.specs("ModuleType", ModuleTypeSpec):
@@ -379,11 +390,22 @@ def _lookup(spec: Any, path: FieldPath) -> Any:
 
 
 def _site(name: str, spec: SiteSpec) -> Site:
-    return Site(name, spec.country, spec.region, spec.timezone, spec.currency, spec.container_slots, spec.subdivision)
+    return Site(
+        name,
+        spec.country,
+        spec.region,
+        spec.timezone,
+        spec.currency,
+        spec.container_slots,
+        spec.subdivision,
+        spec.entity,
+    )
 
 
 def _market(name: str, spec: MarketSpec) -> Market:
-    return Market(name, spec.country, spec.locale, spec.currency, spec.timezone, spec.tax_jurisdiction.upper())
+    brands = entity_mapping.brands(spec.brands, spec.locale)
+    tax_jurisdiction = spec.tax_jurisdiction.upper()
+    return Market(name, spec.country, spec.locale, spec.currency, spec.timezone, tax_jurisdiction, spec.entity, brands)
 
 
 def _lane(name: str, spec: LaneSpec) -> Lane:

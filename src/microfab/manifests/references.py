@@ -66,6 +66,8 @@ def check_references(catalog: Catalog, report: Report) -> None:
     for resource in catalog.of("Product").values():
         _check_product(resource, offered, report)
     _check_site_slots(catalog, report)
+    _check_entities(catalog, report)
+    _check_transfer_families(catalog, report)
 
 
 def unknown(kind: str, name: str, known: set[str]) -> str:
@@ -280,3 +282,41 @@ def _module_slots(catalog: Catalog, module: Resource) -> int | None:
     if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (slots, replicas)):
         return None
     return int(slots) * int(replicas)
+
+
+_ENTITY_ROLES = (("Market", "a market needs a selling entity"), ("Site", "a site needs an operating entity"))
+
+
+def _check_entities(catalog: Catalog, report: Report) -> None:
+    """Each Market and Site names a declared Entity; naming one is required once any Entity is declared.
+
+    Networks without Entity documents leave ``entity`` out everywhere (the domain keeps ``""``).
+    """
+    entities = catalog.names("Entity")
+    for kind, role in _ENTITY_ROLES:
+        for resource in catalog.of(kind).values():
+            name = resource.spec.get("entity")
+            if isinstance(name, str) and name:
+                if name not in entities:
+                    report.at(resource, (*SPEC, "entity"), unknown("Entity", name, entities))
+            elif name in (None, "") and entities:
+                known = ", ".join(sorted(entities))
+                report.at(resource, SPEC, f"{role}: add spec.entity, one of {known}")
+
+
+def _check_transfer_families(catalog: Catalog, report: Report) -> None:
+    """Each ``transferPricing`` family of the Network is ``*`` or a family some Product declares."""
+    families: set[str] = set()
+    for product in catalog.of("Product").values():
+        family = product.spec.get("family")
+        if not isinstance(family, str):
+            return  # a product the schema rejects: its family is unknown, so no family is suspect
+        families.add(family)
+    if len(catalog.of("Product")) != len(catalog.names("Product")):
+        return
+    for network in catalog.of("Network").values():
+        for index, entry in _entries(network.spec, "transferPricing"):
+            family = entry.get("family")
+            if isinstance(family, str) and family != "*" and family not in families:
+                message = unknown("product family", family, families)
+                report.at(network, (*SPEC, "transferPricing", index, "family"), f"{message}; or '*' for every other")

@@ -28,11 +28,14 @@ KINDS: Final = (
     "ModuleType",
     "Module",
     "Product",
+    "Entity",
     "TaxJurisdiction",
     "Tariff",
     "TradeAgreement",
 )
-"""Every kind of document, in the order a network is built."""
+"""Every kind of document, in the order a network is built (``Entity`` is listed after ``Product``
+so messages that list the kinds keep the older kinds first; references are checked by name, so the
+position does not change what a network means)."""
 
 Position = tuple[int, int]
 """1-based ``(line, column)`` of a key or list item in its file."""

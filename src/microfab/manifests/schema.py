@@ -7,14 +7,17 @@ is what a "missing field" error tells the operator to write.
 
 from __future__ import annotations
 
+import difflib
 from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from microfab.domain.entities import Scheme
 from microfab.domain.formula import Formula, FormulaError
 from microfab.domain.formula import parse as parse_formula
+from microfab.manifests import entity_mapping
 from microfab.manifests.fields import (
     Country,
     Currency,
@@ -58,6 +61,13 @@ class ClaimPolicySpec(SpecModel):
     california_unavailable_share_max: DecimalNumber = Field(default=Decimal("0.10"), validate_default=True)
 
 
+class TransferMarkupSpec(SpecModel):
+    """``transferPricing[]``: the markup on cost when one entity sells a product family to another."""
+
+    family: str = Field(description="a product family like 'stands', or '*' for every other")
+    markup: DecimalNumber = Field(description="a share of the cost like '0.10'")
+
+
 class NetworkSpec(SpecModel):
     """``kind: Network``."""
 
@@ -66,6 +76,7 @@ class NetworkSpec(SpecModel):
     description: str = ""
     quote_validity: PositiveDuration | None = Field(default=None, description="how long a quote holds, like '72h'")
     claims: ClaimPolicySpec = ClaimPolicySpec()
+    transfer_pricing: list[TransferMarkupSpec] = []
 
 
 class SiteSpec(SpecModel):
@@ -77,6 +88,103 @@ class SiteSpec(SpecModel):
     currency: Currency = Field(description="an ISO 4217 code like 'MXN'")
     container_slots: int = Field(ge=0, description="how many container slots the site has, like 12")
     subdivision: str | None = Field(default=None, description="the ISO 3166-2 subdivision for holidays, like 'BY'")
+    entity: str = Field(default="", description="the Entity that operates the site, like 'microfab-de'")
+
+
+def _parse_scheme(value: Any) -> Scheme:
+    """A registration scheme by its value (``us-ein``), with a suggestion for a misspelling."""
+    schemes = [s.value for s in Scheme]
+    if isinstance(value, str) and value in schemes:
+        return Scheme(value)
+    close = difflib.get_close_matches(str(value), schemes, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise fail("scheme", f"expected a registration scheme, one of {', '.join(schemes)}; got {value!r}{hint}")
+
+
+def _parse_tax_number(value: Any) -> str:
+    """A tax number as quoted text: YAML reads unquoted digits as a number and drops leading zeros."""
+    if isinstance(value, str):
+        return value
+    raise fail("text_type", f"expected the number as quoted text like '0100233488', got {value!r}")
+
+
+SchemeText = Annotated[Scheme, PlainValidator(_parse_scheme)]
+TaxNumberText = Annotated[str, PlainValidator(_parse_tax_number)]
+
+
+class AddressSpec(SpecModel):
+    """``address``: street, postal code, city and region; the country is the entity's."""
+
+    street: str = Field(description="the street and number, like 'Leopoldstraße 120'")
+    postal_code: str = Field(description="the postal code, like '80802'")
+    city: str = Field(description="the city, like 'München'")
+    region: str = ""
+
+
+class RegistrationSpec(SpecModel):
+    """``registrations[]``: a tax registration, checked offline (python-stdnum) and stored compacted.
+
+    ``region`` is validated before ``number`` (field order), so the number check can use it.
+    """
+
+    scheme: SchemeText = Field(description="a registration scheme like 'us-ein'")
+    region: str = Field(default="", validate_default=True)
+    number: TaxNumberText = Field(description="the registration number, like '12-3456789'")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str, info: ValidationInfo) -> str:
+        scheme = info.data.get("scheme")
+        if not isinstance(scheme, Scheme):
+            return value
+        try:
+            return entity_mapping.check_region(scheme, value)
+        except ValueError as exc:
+            raise fail("region", str(exc)) from None
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, value: str, info: ValidationInfo) -> str:
+        scheme = info.data.get("scheme")
+        if not isinstance(scheme, Scheme):
+            return value
+        try:
+            return entity_mapping.check_number(scheme, value, info.data.get("region", ""))
+        except ValueError as exc:
+            raise fail("tax_number", str(exc)) from None
+
+
+class InvoiceSeriesSpec(SpecModel):
+    """``invoiceSeries[]``: a gapless numbering series."""
+
+    name: str = Field(description="the series' name, like 'invoice' or 'credit'")
+    prefix: str = Field(description="the printed prefix, like 'RE'")
+    pattern: str = "{prefix}-{year}-{number:06d}"
+    yearly: bool = True
+
+
+class EntitySpec(SpecModel):
+    """``kind: Entity``: a legal entity that sells in markets or operates sites."""
+
+    legal_name: str = Field(min_length=1, description="the registered name, like 'Microfab Deutschland GmbH'")
+    country: Country = Field(description="an ISO 3166-1 alpha-2 code like 'DE'")
+    address: AddressSpec = Field(description="a mapping {street, postalCode, city, region}")
+    currency: Currency = Field(description="the currency the entity keeps its books in, like 'EUR'")
+    email: str = ""
+    registrations: list[RegistrationSpec] = Field(
+        description="a list of tax registrations {scheme, number}, like [{scheme: us-ein, number: '12-3456789'}]"
+    )
+    invoice_series: list[InvoiceSeriesSpec] = []
+
+
+class BrandSpec(SpecModel):
+    """``brands[]``: how the market's entity presents itself in one locale."""
+
+    locale: Locale = Field(description="a BCP 47 locale like 'de-DE'")
+    name: str = Field(description="the brand name in that locale, like 'Microfab Deutschland'")
+    tagline: str = ""
+    support: str = ""
+    legal_footer: str = ""
 
 
 class MarketSpec(SpecModel):
@@ -87,6 +195,8 @@ class MarketSpec(SpecModel):
     currency: Currency = Field(description="an ISO 4217 code like 'MXN'")
     timezone: TimeZone = Field(default="UTC", description="an IANA time zone like 'America/Mexico_City'")
     tax_jurisdiction: str = Field(default="", description="a tax jurisdiction like 'US-OH' (default: the country)")
+    entity: str = Field(default="", description="the Entity that sells in the market, like 'microfab-de'")
+    brands: list[BrandSpec] = []
 
 
 class LaneSpec(SpecModel):
@@ -317,6 +427,7 @@ class TradeAgreementSpec(SpecModel):
 SPEC_MODELS: Final[dict[str, type[SpecModel]]] = {
     "Network": NetworkSpec,
     "Site": SiteSpec,
+    "Entity": EntitySpec,
     "Market": MarketSpec,
     "Lane": LaneSpec,
     "ModuleType": ModuleTypeSpec,

@@ -28,7 +28,7 @@ def test_resources_are_sorted_by_file_then_document(tmp_path: Path) -> None:
     resources = load_resources(EXAMPLES)
     files = [r.file for r in resources]
     assert files == sorted(files)
-    assert [Path(f).name for f in dict.fromkeys(files)][:3] == ["lanes.yaml", "markets.yaml", "module-types.yaml"]
+    assert [Path(f).name for f in dict.fromkeys(files)][:3] == ["entities.yaml", "lanes.yaml", "markets.yaml"]
     sites = [r.name for r in resources if r.kind == "Site"]
     assert sites == ["ohio", "monterrey", "bavaria", "japan", "vietnam"]
     first_site = next(r for r in resources if r.kind == "Site")
