@@ -25,6 +25,7 @@ from microfab.l10n.languages import DEFAULT, DIRECTORY, DOMAIN, LOCALES
 
 PACKAGE = Path(__file__).parent.parent
 TEMPLATES = PACKAGE / "api" / "web" / "templates"
+DOCUMENT_TEMPLATES = PACKAGE / "documents" / "templates"
 SOURCES = Path(__file__).parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
@@ -35,13 +36,15 @@ Key = tuple[str, str]
 def template_catalog() -> Catalog:
     """Every message of the templates and of this package's Python sources (``_``, ``N_``, ``ngettext``)."""
     catalog = Catalog(project="microfab", domain=DOMAIN)
-    found = list(
-        extract_from_dir(
-            str(TEMPLATES),
+    found = [
+        message
+        for folder in (TEMPLATES, DOCUMENT_TEMPLATES)
+        for message in extract_from_dir(
+            str(folder),
             method_map=[("**.j2", "jinja2")],
             options_map={"**.j2": {"extensions": "jinja2.ext.i18n"}},
         )
-    )
+    ]
     found += extract_from_dir(str(SOURCES), method_map=[("**.py", "python")], keywords=KEYWORDS)
     for filename, lineno, message, comments, context in found:
         catalog.add(message, locations=[(filename, lineno)], auto_comments=comments, context=context)
