@@ -7,7 +7,7 @@ import pickle
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -23,6 +23,7 @@ from sqlalchemy import func, select, text
 from microfab.domain.access import ApiKeyCreated, ApiKeyRevoked
 from microfab.domain.alerts import AlertAcknowledged, AlertCleared, AlertRaised
 from microfab.domain.codec import EVENT_TYPES
+from microfab.domain.entities import Address
 from microfab.domain.events import (
     Event,
     ModuleDeployed,
@@ -41,6 +42,17 @@ from microfab.domain.events import (
     ResourceDeleted,
     ScheduleCreated,
     UnitCompleted,
+)
+from microfab.domain.invoices import (
+    CREDIT_NOTE,
+    INVOICE,
+    CreditNoteIssued,
+    IntercompanySaleRecorded,
+    Invoice,
+    InvoiceIssued,
+    InvoiceLine,
+    Party,
+    RateSummary,
 )
 from microfab.domain.quantities import Duration, Money
 from microfab.domain.schedules import ScheduledOperation
@@ -90,6 +102,56 @@ def faulted(n: int, at: datetime = T0) -> ModuleFaulted:
 
 def faults(*ns: int) -> list[Event]:
     return [faulted(n) for n in ns]
+
+
+def sample_invoice(kind: str = INVOICE) -> Invoice:
+    """An invoice (or credit note) with nested parties, lines, per-rate totals, country fields and offsets."""
+    eur = Money(Decimal("202.00"), "EUR")
+    tax = Money(Decimal("38.38"), "EUR")
+    return Invoice(
+        number="RK-2026-000001" if kind == CREDIT_NOTE else "RE-2026-000042",
+        sequence=1 if kind == CREDIT_NOTE else 42,
+        series="credit" if kind == CREDIT_NOTE else "invoice",
+        kind=kind,
+        entity="microfab-de",
+        order_id="o-1",
+        issued_at=datetime(2026, 11, 21, 10, 30, 0, 250000, tzinfo=ZoneInfo("Europe/Berlin")),
+        supplied_on=date(2026, 11, 20),
+        country="DE",
+        language="de-DE",
+        currency="EUR",
+        seller=Party(
+            "Microfab Deutschland GmbH",
+            Address("Leopoldstraße 12", "80802", "München", "DE"),
+            {"de-vat-id": "DE123456789"},
+            "rechnung@example.de",
+        ),
+        buyer=Party(
+            "Alpen Büro GmbH", Address("Mariahilfer Straße 1", "1060", "Wien", "AT"), {"vat-id": "ATU12345678"}
+        ),
+        lines=(
+            InvoiceLine(
+                "laptop-stand (finish=anodized) ※",
+                Decimal("2"),
+                "Stk.",
+                Money(Decimal("101.00"), "EUR"),
+                eur,
+                "general",
+                Decimal("0.19"),
+                tax,
+                reduced=False,
+                codes={"hs": "7616.99", "sat-product": "56101700"},
+            ),
+        ),
+        rates=(RateSummary(Decimal("0.19"), eur, tax),),
+        net=eur,
+        tax=tax,
+        gross=eur + tax,
+        b2b=True,
+        notes=("Steuerschuldnerschaft des Leistungsempfängers",),
+        fields={"leistungsdatum": "2026-11-20", "ust_idnr": "DE123456789"},
+        corrects="RE-2026-000042" if kind == CREDIT_NOTE else None,
+    )
 
 
 def sample_events() -> dict[str, Event]:
@@ -180,6 +242,19 @@ def sample_events() -> dict[str, Event]:
         ),
         "AlertCleared": AlertCleared(at=T0, alert_id="A00001", reason="no repeated faults in the window any more"),
         "AlertAcknowledged": AlertAcknowledged(at=T0, alert_id="A00001", by="night-shift ✓"),
+        "InvoiceIssued": InvoiceIssued(at=T0.astimezone(IST), invoice=sample_invoice()),
+        "CreditNoteIssued": CreditNoteIssued(at=T0.astimezone(NPT), credit_note=sample_invoice(CREDIT_NOTE)),
+        "IntercompanySaleRecorded": IntercompanySaleRecorded(
+            at=T0,
+            order_id="o-1",
+            seller="microfab-us",
+            buyer="microfab-de",
+            cost=Money(Decimal("44.00"), "USD"),
+            markup=Decimal("0.15"),
+            transfer_price=Money(Decimal("50.60"), "USD"),
+            duty=Money(Decimal("3.46"), "EUR"),
+            supplied_on=date(2026, 11, 13),
+        ),
     }
 
 

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from microfab.cli import invoice as invoice_cli
 from microfab.cli import origin as origin_cli
 from microfab.cli import product, render
 from microfab.cli import quote as quote_cli
@@ -27,6 +28,7 @@ from microfab.commerce.export import quote_json
 from microfab.control import access, operations
 from microfab.control.bootstrap import Services, bootstrap
 from microfab.control.figures import run_figures
+from microfab.control.invoicing import entity_report
 from microfab.domain.access import Role
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError
@@ -53,6 +55,8 @@ app.add_typer(product.app, name="product")
 app.add_typer(twin_cli.app, name="twin")
 app.add_typer(schedule_cli.app, name="schedule")
 app.command("origin")(origin_cli.origin)
+app.add_typer(invoice_cli.app, name="invoice")
+app.add_typer(invoice_cli.entities_app, name="entities")
 # Piped output (CI logs, `make demo | tee`) gets wide tables instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
@@ -303,6 +307,8 @@ def demo(
             render.demo(console, services, directory, orders=orders, days=days, max_quantity=max_quantity)
         )
         written = operations.write_report(report, out)
+        render.entities(console, entity_report(services.state, services.log))
+        render.invoices(console, operations.write_market_invoices(services, out.parent / "invoices"))
         console.print(f"HTML report with a Gantt chart of site [bold]{report.gantt_site}[/]: {written}")
 
 

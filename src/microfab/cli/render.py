@@ -17,6 +17,8 @@ from microfab.control.apply import Action, ApplyPlan
 from microfab.control.bootstrap import Services
 from microfab.control.controller import RunSummary
 from microfab.control.escalation import Alert
+from microfab.control.invoicing import EntityFigures
+from microfab.control.operations import InvoiceSample
 from microfab.control.orders import Placement
 from microfab.control.state import KeyRecord
 from microfab.domain.codec import encode
@@ -335,6 +337,28 @@ def quotes_table(console: Console, quotes: Sequence[Quote]) -> None:
             q.chosen.site,
         )
     console.print(table)
+
+
+def entities(console: Console, figures: Sequence[EntityFigures]) -> None:
+    """Per legal entity: revenue, cost, intercompany sales and purchases, margin, duties paid."""
+    if not figures:
+        return
+    from microfab.cli.invoice import figures_table  # noqa: PLC0415
+
+    console.print(figures_table(list(figures)))
+
+
+def invoices(console: Console, samples: Sequence[InvoiceSample]) -> None:
+    """The invoices the demo wrote, one per market."""
+    if not samples:
+        return
+    table = Table("market", "order", "invoice", "buyer", "files", title="invoices written")
+    for s in samples:
+        table.add_row(
+            s.market, s.order_id, s.number, "business" if s.b2b else "consumer", ", ".join(p.name for p in s.files)
+        )
+    console.print(table)
+    console.print(f"invoices in {samples[0].files[0].parent.parent}/<entity>/", highlight=False)
 
 
 def report(console: Console, r: Report, *, modules: bool = True) -> None:

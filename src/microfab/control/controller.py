@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from microfab.control.invoicing import BillingBook, on_shipped
 from microfab.control.orders import Placement, place_order
 from microfab.control.state import State, module_stream, order_stream, site_stream
 from microfab.domain.commands import PlaceOrder
@@ -123,6 +124,18 @@ class Controller:
             self._reschedule(site, now)
             self._dispatch_ready(site, now)
         await self._commit()
+        self._invoice_shipped_orders(now)
+
+    def _invoice_shipped_orders(self, now: datetime) -> None:
+        """After a crash between shipping and invoicing: invoice every shipped order that has no invoice."""
+        if not self.state.network.entities:
+            return
+        book = BillingBook.load(self.log)
+        for order in self.state.orders.values():
+            shipped = order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+            billing = book.orders.get(order.id)
+            if shipped and (billing is None or billing.invoice is None):
+                on_shipped(order.id, state=self.state, log=self.log, at=order.shipped_at or now)
 
     async def run(
         self, until: datetime, *, arrivals: Sequence[tuple[datetime, PlaceOrder]] = (), progress: Progress | None = None
@@ -424,8 +437,11 @@ class Controller:
             for stream, event in self._pending:
                 grouped.setdefault(stream, []).append(event)
             self.log.append_batch([StreamWrite(s, evs, self._expected[s]) for s, evs in grouped.items()])
+            shipped = [e for _, e in self._pending if isinstance(e, OrderShipped)]
             self._pending.clear()
             self._expected.clear()
+            for event in shipped:  # recorded: now the selling entity invoices (and buys from the maker)
+                on_shipped(event.order_id, state=self.state, log=self.log, at=event.at)
         actions, self._actions = self._actions, []
         for action in actions:
             if isinstance(action, DispatchRequest):

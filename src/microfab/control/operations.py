@@ -16,7 +16,7 @@ from microfab.control.escalation import Alert, Escalation
 from microfab.control.orders import Placement, place_order
 from microfab.control.scenarios import random_orders
 from microfab.domain.commands import PlaceOrder
-from microfab.domain.errors import InvalidConfigurationError
+from microfab.domain.errors import DomainError, InvalidConfigurationError
 from microfab.domain.events import Event, ModuleFaulted, ModuleRepaired, OperationCompleted, OperationStarted
 from microfab.domain.quantities import Duration
 from microfab.kpi.report import Report, build_report
@@ -265,3 +265,70 @@ def reset_store(url: str) -> None:
             raise ValueError(f"--db {url}: the demo needs an empty event log")
     finally:
         log.close()
+
+
+def write_invoice_documents(services: Services, order_id: str, folder: Path) -> list[Path]:
+    """Write the order's invoice and credit notes (PDF; Factur-X for German B2B; CFDI XML for Mexico).
+
+    Files go to ``folder/<entity>/`` (numbers are unique per entity, not across entities). Each
+    document is in its own language with the selling market's brand for that language.
+
+    Raises
+    ------
+    DomainError
+        The order is unknown or has no invoice yet.
+    """
+    from microfab.control.invoicing import read_billing  # noqa: PLC0415 - WeasyPrint loads only when asked
+    from microfab.documents import write_invoice_files  # noqa: PLC0415
+    from microfab.l10n.languages import translations  # noqa: PLC0415
+
+    order = services.state.orders.get(order_id)
+    if order is None:
+        raise DomainError(f"unknown order {order_id!r}")
+    billing = read_billing(services.log, order_id)
+    if billing.invoice is None:
+        raise DomainError(f"order {order_id} has no invoice yet (it is {order.status.value}; invoiced when it ships)")
+    market = services.state.network.market(order.market)
+    written: list[Path] = []
+    for document in billing.documents:
+        brand = market.brands.get(order.locale or market.locale) or market.brands.get(market.locale)
+        written += write_invoice_files(
+            document,
+            folder / document.entity,
+            translations=translations(document.language),
+            brand=brand,
+            language=document.language,
+        )
+    return written
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSample:
+    """One market's invoice written by the demo."""
+
+    market: str
+    order_id: str
+    number: str
+    b2b: bool
+    files: tuple[Path, ...]
+
+
+def write_market_invoices(services: Services, folder: Path) -> list[InvoiceSample]:
+    """Write one invoice per market (a business order where there is one: Factur-X in DE, CFDI in MX)."""
+    from microfab.control.invoicing import BillingBook  # noqa: PLC0415
+
+    book = BillingBook.load(services.log)
+    samples = []
+    for market in sorted(services.state.network.markets):
+        invoiced = [
+            (order, book.orders[order.id].invoice)
+            for order in services.state.orders.values()
+            if order.market == market and order.id in book.orders and book.orders[order.id].invoice is not None
+        ]
+        if not invoiced:
+            continue
+        order, invoice = min(invoiced, key=lambda pair: (not pair[0].b2b, pair[0].id))
+        assert invoice is not None
+        files = write_invoice_documents(services, order.id, folder)
+        samples.append(InvoiceSample(market, order.id, invoice.number, order.b2b, tuple(files)))
+    return samples

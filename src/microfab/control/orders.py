@@ -98,6 +98,7 @@ def place_order(cmd: PlaceOrder, *, state: State, log: EventLog, at: datetime) -
                 priced.locale.tag,
                 priced.b2b,
                 priced.fx.source,
+                cmd.buyer,
             ),
             OrderAllocated(at, order_id, chosen.site, chosen.lane, chosen.production, chosen.freight, serials),
         ]

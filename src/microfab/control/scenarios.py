@@ -6,7 +6,9 @@ import random
 from datetime import datetime, timedelta
 
 from microfab.configurator import valid_values
+from microfab.domain.buyers import Buyer
 from microfab.domain.commands import PlaceOrder
+from microfab.domain.entities import Address
 from microfab.domain.network import Network
 from microfab.domain.products import ConfigValue, ProductTemplate, TextOption
 from microfab.planning import site_options
@@ -18,6 +20,41 @@ _CUSTOMERS = {
     "jp": ["kaizen-works", "nagoya-design", "tokyo-cowork"],
     "vn": ["hanoi-tech", "saigon-studio", "bac-ninh-labs"],
 }
+
+
+_BUSINESSES = {
+    "us": Buyer("Acme Columbus LLC", Address("200 Civic Center Dr", "43215", "Columbus", "US", "OH")),
+    "mx": Buyer(
+        "Grupo Alfa IT S.A. de C.V.",
+        Address("Av. Constitución 400", "64000", "Monterrey", "MX", "NLE"),
+        {"mx-rfc": "GAL190522AB3"},
+        mx_regimen="601",
+        mx_uso_cfdi="G03",
+    ),
+    "de": Buyer(
+        "Werkbank München GmbH",
+        Address("Landsberger Str. 110", "80339", "München", "DE", "BY"),
+        {"de-vat-id": "DE281935743"},
+    ),
+    "jp": Buyer(
+        "株式会社名古屋デザイン",
+        Address("中区栄3-1-1", "460-0008", "名古屋市", "JP", "愛知県"),
+        {"jp-corporate-number": "8418000104522"},
+    ),
+    "vn": Buyer(
+        "Công ty TNHH Hà Nội Tech", Address("12 Phố Huế", "100000", "Hà Nội", "VN"), {"vn-tax-code": "0312654784"}
+    ),
+}
+"""One business buyer per market (fictitious; every tax number passes its checksum)."""
+
+_CONSUMERS = {
+    "us": Buyer("Jordan Lee", Address("55 Summit St", "43215", "Columbus", "US", "OH")),
+    "mx": Buyer("María Fernanda Garza", Address("Calle Padre Mier 120", "64000", "Monterrey", "MX", "NLE")),
+    "de": Buyer("Anna Schneider", Address("Schillerstraße 12", "80336", "München", "DE", "BY")),
+    "jp": Buyer("佐藤 花子", Address("千種区今池1-2-3", "464-0850", "名古屋市", "JP", "愛知県")),
+    "vn": Buyer("Nguyễn Thị Lan", Address("45 Lý Thái Tổ", "16000", "Bắc Ninh", "VN")),
+}
+"""One private buyer per market (fictitious)."""
 
 
 def random_orders(
@@ -44,7 +81,10 @@ def random_orders(
             continue
         at = start + timedelta(seconds=rng.uniform(0, spread.total_seconds()))
         customer = rng.choice(_CUSTOMERS.get(market, ["customer"]))
-        orders.append((at.replace(microsecond=0), PlaceOrder(customer, product.name, config, quantity, market)))
+        b2b = rng.random() < 0.5
+        buyer = (_BUSINESSES if b2b else _CONSUMERS).get(market)
+        cmd = PlaceOrder(customer, product.name, config, quantity, market, b2b=b2b, buyer=buyer)
+        orders.append((at.replace(microsecond=0), cmd))
     else:
         raise ValueError(f"count: could not draw {count} servable orders; can every market be served?")
     return sorted(orders, key=lambda pair: pair[0])

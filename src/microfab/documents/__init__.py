@@ -38,6 +38,7 @@ def _write(path: Path, data: bytes) -> Path:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        Path(temporary).chmod(0o644)  # mkstemp makes it private; an invoice file is an ordinary document
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

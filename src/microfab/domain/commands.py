@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from microfab.domain.buyers import Buyer
+
 
 @dataclass(frozen=True, slots=True)
 class PlaceOrder:
@@ -22,6 +24,7 @@ class PlaceOrder:
     currency: str | None = None
     tax_jurisdiction: str | None = None
     b2b: bool = False
+    buyer: Buyer | None = None  # legal name, address and tax numbers for the invoice
 
     def __post_init__(self) -> None:
         if self.quantity < 1:

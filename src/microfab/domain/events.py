@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from microfab.domain.buyers import Buyer
 from microfab.domain.quantities import Duration, Money
 from microfab.domain.schedules import ScheduledOperation
 
@@ -80,6 +81,7 @@ class OrderPlaced(Event):
     locale: str = ""
     b2b: bool = False
     fx_source: str = ""
+    buyer: Buyer | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,10 +39,11 @@ def negotiate(query: str | None, cookie: str | None, accept_language: str | None
 
 @cache
 def translations(language: str) -> gettext.NullTranslations:
-    """The compiled catalog of *language* (English is the source text: no catalog)."""
-    if language == DEFAULT:
+    """The compiled catalog of *language* (``de`` or a tag like ``de-DE``); English and unsupported ones: the source."""
+    chosen = supported(language) or DEFAULT
+    if chosen == DEFAULT:
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, localedir=DIRECTORY, languages=[language])
+    return gettext.translation(DOMAIN, localedir=DIRECTORY, languages=[chosen])
 
 
 def html_lang(language: str) -> str:
