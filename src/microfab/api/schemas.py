@@ -7,6 +7,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from microfab.domain.buyers import Buyer
+from microfab.domain.entities import Address
 from microfab.domain.network import Network
 from microfab.domain.orders import Order
 from microfab.domain.quantities import Money
@@ -88,6 +90,43 @@ class ProductPublic(BaseModel):
     options: list[dict[str, Any]]
 
 
+class AddressIn(BaseModel):
+    """A postal address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    street: str = Field(min_length=1, max_length=200)
+    postal_code: str = Field(min_length=1, max_length=20)
+    city: str = Field(min_length=1, max_length=100)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
+    region: str = Field(default="", max_length=100)
+
+
+class BuyerIn(BaseModel):
+    """Who the invoice names: legal name, address, tax numbers by scheme (``de-vat-id``, ``vat-id``, ``mx-rfc`` …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    address: AddressIn
+    tax_ids: dict[str, str] = Field(default_factory=dict, max_length=8)
+    email: str = Field(default="", max_length=200)
+    mx_regimen: str = Field(default="", max_length=3, description="SAT c_RegimenFiscal, like 601 (Mexican buyers).")
+    mx_uso_cfdi: str = Field(default="", max_length=4, description="SAT c_UsoCFDI, like G03 (Mexican buyers).")
+
+    def to_domain(self) -> Buyer:
+        """The domain buyer."""
+        a = self.address
+        return Buyer(
+            self.name,
+            Address(a.street, a.postal_code, a.city, a.country, a.region),
+            dict(self.tax_ids),
+            self.email,
+            self.mx_regimen,
+            self.mx_uso_cfdi,
+        )
+
+
 class OrderCreate(BaseModel):
     """Place an order. Customers may omit ``customer`` and ``market``: their key fixes them."""
 
@@ -105,6 +144,7 @@ class OrderCreate(BaseModel):
         default=None, pattern=_JURISDICTION, max_length=63, description="Like DE or US-NY-NYC; default: the market's."
     )
     b2b: bool = Field(default=False, description="A business buyer (prices per the jurisdiction's b2b display).")
+    buyer: BuyerIn | None = Field(default=None, description="Bill-to details the invoice prints (required for B2B).")
 
 
 class UnitPublic(BaseModel):

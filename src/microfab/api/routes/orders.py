@@ -81,6 +81,7 @@ async def place_order(
         currency=body.currency,
         tax_jurisdiction=body.tax_jurisdiction,
         b2b=body.b2b,
+        buyer=body.buyer.to_domain() if body.buyer is not None else None,
     )
     async with lock:
         services.state.catch_up(services.log)
