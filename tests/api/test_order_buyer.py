@@ -37,3 +37,26 @@ def test_a_malformed_buyer_is_a_422_naming_the_field(client: TestClient, keys: K
     assert placed.status_code == 422
     assert "buyer" in placed.text
     assert "country" in placed.text
+
+
+def test_a_customer_reorders_the_same_configuration_for_the_same_buyer(client: TestClient, keys: Keys) -> None:
+    body = {"product": "laptop-stand", "quantity": 2, "config": {"width": 320}, "b2b": True, "buyer": BUYER}
+    first = client.post("/v1/orders", json=body, headers=auth(keys.alice)).json()
+    again = client.post(f"/v1/orders/{first['id']}/reorder", headers=auth(keys.alice))
+    assert again.status_code == 201, again.text
+    second = again.json()
+    assert second["id"] != first["id"]
+    assert (second["config"], second["quantity"], second["market"]) == (first["config"], 2, "de")
+    # Someone else's order is not found, not forbidden (no existence leak).
+    other = client.post(f"/v1/orders/{first['id']}/reorder", headers=auth(keys.bob))
+    assert other.status_code == 404
+
+
+def test_the_tracking_page_speaks_for_the_markets_brand(client: TestClient, keys: Keys) -> None:
+    order = client.post("/v1/orders", json={"product": "laptop-stand", "quantity": 1}, headers=auth(keys.alice)).json()
+    client.cookies.set("mf_key", keys.alice)
+    page = client.get(f"/orders/{order['id']}?lang=de")
+    assert page.status_code == 200, page.text
+    assert "microfab" in page.text.lower()
+    assert 'class="brand"' in page.text
+    assert 'class="brand-footer"' in page.text

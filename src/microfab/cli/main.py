@@ -211,6 +211,18 @@ def quote_command(  # noqa: PLR0913, PLR0917 - each buyer choice is its own opti
         quote_cli.quote_table(console, quote_view(priced))
 
 
+@order_app.command("reorder")
+def order_reorder(
+    order_id: Annotated[str, typer.Argument(metavar="ORDER", help="The order to repeat.")],
+    quantity: Annotated[int | None, typer.Option("--qty", min=1, help="Units (default: as before).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Order the same configuration again, for the same buyer, quoted afresh."""
+    with _services(db) as services:
+        placement = operations.place(services, operations.reorder_command(services, order_id, quantity=quantity))
+        render.placement(console, placement)
+
+
 @order_app.command("show")
 def order_show(order_id: str, db: DbOption = None) -> None:
     """One order with the passport of each unit."""

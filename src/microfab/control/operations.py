@@ -17,7 +17,14 @@ from microfab.control.orders import Placement, place_order
 from microfab.control.scenarios import random_orders
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError, InvalidConfigurationError
-from microfab.domain.events import Event, ModuleFaulted, ModuleRepaired, OperationCompleted, OperationStarted
+from microfab.domain.events import (
+    Event,
+    ModuleFaulted,
+    ModuleRepaired,
+    OperationCompleted,
+    OperationStarted,
+    OrderPlaced,
+)
 from microfab.domain.quantities import Duration
 from microfab.kpi.report import Report, build_report
 from microfab.manifests import Resource, load_resources
@@ -332,3 +339,29 @@ def write_market_invoices(services: Services, folder: Path) -> list[InvoiceSampl
         files = write_invoice_documents(services, order.id, folder)
         samples.append(InvoiceSample(market, order.id, invoice.number, order.b2b, tuple(files)))
     return samples
+
+
+def reorder_command(services: Services, order_id: str, *, quantity: int | None = None) -> PlaceOrder:
+    """The order to place again: same customer, product, configuration, market, buyer and buyer's choices.
+
+    The new order is quoted afresh (today's rates, taxes, sites and lead time); *quantity*
+    defaults to the original's.
+    """
+    order = services.state.orders.get(order_id)
+    if order is None:
+        raise DomainError(f"unknown order {order_id!r}")
+    first = services.log.read_stream(f"order-{order_id}")[0].event
+    if not isinstance(first, OrderPlaced):  # pragma: no cover - an order stream starts with OrderPlaced
+        raise DomainError(f"order {order_id!r} has no OrderPlaced event")
+    return PlaceOrder(
+        order.customer,
+        order.product,
+        dict(order.config),
+        quantity or order.quantity,
+        order.market,
+        locale=first.locale or None,
+        currency=first.unit_price.currency,
+        tax_jurisdiction=first.tax_jurisdiction or None,
+        b2b=first.b2b,
+        buyer=first.buyer,
+    )

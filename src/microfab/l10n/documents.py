@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from microfab.commerce import Quote
+from microfab.domain.entities import Brand
 from microfab.domain.orders import Order, OrderStatus
 from microfab.l10n import format as fmt
 from microfab.l10n.languages import translations
@@ -39,8 +41,8 @@ class Confirmation:
         return "\n\n".join((self.subject, *self.paragraphs))
 
 
-def confirmation(order: Order, quote: Quote) -> Confirmation:
-    """The confirmation of *order*, placed at *quote*, in the quote's language and formats."""
+def confirmation(order: Order, quote: Quote, *, brand: Brand | None = None) -> Confirmation:
+    """The confirmation of *order*, placed at *quote*, in the quote's language, signed by the market's *brand*."""
     language, tag = quote.locale.language, quote.locale.tag
     t = translations(language)
     _ = t.gettext
@@ -58,7 +60,21 @@ def confirmation(order: Order, quote: Quote) -> Confirmation:
     ]
     if view.label:
         paragraphs.insert(3, view.label)
+    if brand is not None:
+        paragraphs.append("\n".join(p for p in (brand.name, brand.tagline, brand.support) if p))
+        if brand.legal_footer:
+            paragraphs.append(brand.legal_footer)
     subject = _("Order %(order)s confirmed") % {"order": order.id}
+    if brand is not None:
+        subject = f"{brand.name}: {subject}"
     if quote.chosen.lead_time is not None:
         subject += " · " + fmt.day(quote.chosen.lead_time.delivery_date, tag, "medium")
     return Confirmation(language, subject, tuple(paragraphs))
+
+
+def brand_for(brands: Mapping[str, Brand], language: str, default_locale: str) -> Brand | None:
+    """The market's brand for *language* (``de`` matches ``de-DE``), else its default locale's, else none."""
+    for tag, brand in brands.items():
+        if tag.split("-")[0] == language:
+            return brand
+    return brands.get(default_locale)

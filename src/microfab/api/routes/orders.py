@@ -127,6 +127,32 @@ async def get_order(order_id: str, services: ServicesDep, principal: PrincipalDe
         raise Problem(404, "Not found", str(exc)) from None
 
 
+@router.post("/orders/{order_id}/reorder", response_model=OrderPublic, status_code=201)
+async def reorder(
+    order_id: str, request: Request, response: Response, services: ServicesDep, lock: LockDep, principal: PrincipalDep
+) -> OrderPublic:
+    """Order the same configuration again (quoted afresh: today's prices, taxes, site and lead time)."""
+    try:
+        queries.order_for(services.state, principal, order_id)
+    except UnknownReferenceError as exc:
+        raise Problem(404, "Not found", str(exc)) from None
+    wait = request.app.state.rate_limiter.allow(principal.key_id)
+    if wait:
+        raise Problem(
+            429, "Too many requests", "order placement rate exceeded", headers={"Retry-After": str(max(1, round(wait)))}
+        )
+    async with lock:
+        services.state.catch_up(services.log)
+        try:
+            placement = operations.place(services, operations.reorder_command(services, order_id))
+        except (DomainError, ValueError) as exc:
+            raise quote_problem(exc, unknown_status=422) from None
+    response.headers["Location"] = f"/v1/orders/{placement.order.id}"
+    return OrderPublic.of(
+        placement.order, tax=placement.quote.tax.tax, tax_jurisdiction=placement.quote.tax_jurisdiction
+    )
+
+
 @router.get("/units/{serial}/passport", response_model=PassportPublic)
 async def get_passport(serial: str, services: ServicesDep, principal: PrincipalDep) -> PassportPublic:
     """A unit's digital passport: which module did which step, when, with what result."""

@@ -28,6 +28,7 @@ from microfab.domain.access import Principal, Role
 from microfab.domain.codec import encode
 from microfab.domain.errors import UnknownReferenceError
 from microfab.l10n import languages as i18n
+from microfab.l10n.documents import brand_for, status_label
 from microfab.report.html import gantt_view
 
 router = APIRouter(include_in_schema=False)
@@ -206,7 +207,19 @@ async def order_page(
             continue
         _, data = encode(recorded.event)
         timeline.append((recorded.event.at, recorded.type, data.get("operation_id") or data.get("site") or ""))
-    return _page(request, "order.html.j2", principal, language=language, order=order, timeline=timeline)
+    market = services.state.network.markets.get(order.market)
+    brand = brand_for(market.brands, language, market.locale) if market is not None else None
+    status = status_label(order.status, language)
+    return _page(
+        request,
+        "order.html.j2",
+        principal,
+        language=language,
+        order=order,
+        timeline=timeline,
+        brand=brand,
+        status=status,
+    )
 
 
 @router.get(portal.PATH, response_class=HTMLResponse)
