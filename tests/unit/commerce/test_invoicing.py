@@ -12,12 +12,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from microfab.commerce.invoicing import (
+from microfab.commerce.invoice_rules import (
     DE_INTRA_EU_NOTE,
     DE_REVERSE_CHARGE_NOTE,
     JP_REDUCED_NOTE,
     MANDATORY,
     SAT_PRODUCT_DEFAULT,
+    missing_items,
+)
+from microfab.commerce.invoicing import (
     DocumentNumber,
     Sale,
     SaleLine,
@@ -25,7 +28,6 @@ from microfab.commerce.invoicing import (
     build_invoice,
     invoice_json,
     is_intra_eu_supply,
-    missing_items,
     remaining,
     transfer_duty,
     transfer_price,
