@@ -71,7 +71,8 @@ def test_customer_follows_its_order_to_delivery_with_a_passport(page: object, si
     assert "anna" in rows.nth(1).inner_text()
     page.click("table a")  # type: ignore[attr-defined]
     page.wait_for_selector("table.passport")  # type: ignore[attr-defined]
-    assert "delivered" in page.inner_text("h1")  # type: ignore[attr-defined]
+    assert "Delivered" in page.inner_text("h1")  # type: ignore[attr-defined] - the status in the customer's words
+    assert page.locator("h1 .status.delivered").count() == 1  # type: ignore[attr-defined]
     assert page.locator("table.passport").count() == 2  # type: ignore[attr-defined]
     assert "OrderDelivered" in page.inner_text("ol.timeline")  # type: ignore[attr-defined]
     shot(page, "order-passport")

@@ -33,7 +33,7 @@ from microfab.domain.access import Role
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError
 from microfab.domain.quantities import Duration
-from microfab.l10n.quote_view import quote_view
+from microfab.l10n.quote_view import brand_for, quote_view
 from microfab.manifests import ManifestErrors, load_resources
 from microfab.settings import Settings
 from microfab.store.base import ConcurrencyError, StoreUnavailableError
@@ -208,7 +208,9 @@ def quote_command(  # noqa: PLR0913, PLR0917 - each buyer choice is its own opti
         if as_json:
             print(json.dumps(quote_json(priced), ensure_ascii=False, indent=2))  # noqa: T201
             return
-        quote_cli.quote_table(console, quote_view(priced))
+        selling = services.state.network.market(priced.market)
+        brand = brand_for(selling.brands, priced.locale.language, selling.locale)
+        quote_cli.quote_table(console, quote_view(priced, brand=brand))
 
 
 @order_app.command("reorder")

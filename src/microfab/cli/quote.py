@@ -14,6 +14,9 @@ from microfab.l10n.quote_view import QuoteView
 
 def quote_table(console: Console, view: QuoteView) -> None:
     """Print the quote: the price block, the delivery, the label, then every candidate site."""
+    if view.brand is not None:
+        tagline = f" — {view.brand.tagline}" if view.brand.tagline else ""
+        console.print(f"[bold]{view.brand.name}[/]{tagline}", highlight=False)
     console.print(f"[bold]{view.title}[/]", highlight=False)
     lines = Table(show_header=False, box=None, pad_edge=False)
     lines.add_column(justify="left")
@@ -46,6 +49,8 @@ def quote_table(console: Console, view: QuoteView) -> None:
     console.print(offers)
     for notice in view.notices:
         console.print(f"[dim]{notice}[/]", highlight=False)
+    if view.brand is not None and view.brand.legal_footer:
+        console.print(f"[dim]{view.brand.legal_footer}[/]", highlight=False)
 
 
 Config = Annotated[str, typer.Option("--config", "-c", help="The configuration as JSON, like '{\"width\": 300}'.")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from microfab.commerce import Quote
@@ -46,7 +45,7 @@ def confirmation(order: Order, quote: Quote, *, brand: Brand | None = None) -> C
     language, tag = quote.locale.language, quote.locale.tag
     t = translations(language)
     _ = t.gettext
-    view = quote_view(quote)
+    view = quote_view(quote, brand=brand)
     units = t.ngettext("%(num)d unit of %(product)s", "%(num)d units of %(product)s", order.quantity) % {
         "num": order.quantity,
         "product": order.product,
@@ -70,11 +69,3 @@ def confirmation(order: Order, quote: Quote, *, brand: Brand | None = None) -> C
     if quote.chosen.lead_time is not None:
         subject += " · " + fmt.day(quote.chosen.lead_time.delivery_date, tag, "medium")
     return Confirmation(language, subject, tuple(paragraphs))
-
-
-def brand_for(brands: Mapping[str, Brand], language: str, default_locale: str) -> Brand | None:
-    """The market's brand for *language* (``de`` matches ``de-DE``), else its default locale's, else none."""
-    for tag, brand in brands.items():
-        if tag.split("-")[0] == language:
-            return brand
-    return brands.get(default_locale)

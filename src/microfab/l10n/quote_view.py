@@ -6,12 +6,13 @@ prints as tables and the web pages render; nothing here computes a price.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from microfab.commerce import Quote, SiteOffer
+from microfab.domain.entities import Brand
 from microfab.domain.quantities import Money
 from microfab.domain.trade import PriceDisplay
 from microfab.l10n import format as fmt
@@ -80,10 +81,11 @@ class QuoteView:
     notices: tuple[str, ...]
     headers: tuple[str, ...]
     offers: tuple[OfferRow, ...]
+    brand: Brand | None = None
 
 
-def quote_view(quote: Quote, *, product_label: str | None = None) -> QuoteView:
-    """Translate and format *quote* for its locale."""
+def quote_view(quote: Quote, *, product_label: str | None = None, brand: Brand | None = None) -> QuoteView:
+    """Translate and format *quote* for its locale, from the market's *brand* (see `brand_for`)."""
     tag = quote.locale.tag
     t = translations(quote.locale.language)
     _ = t.gettext
@@ -125,7 +127,16 @@ def quote_view(quote: Quote, *, product_label: str | None = None) -> QuoteView:
             _("Claims"),
         ),
         offers=tuple(_row(o, o is chosen, tag, _) for o in quote.offers),
+        brand=brand,
     )
+
+
+def brand_for(brands: Mapping[str, Brand], language: str, default_locale: str) -> Brand | None:
+    """The market's brand for *language* (``de`` matches ``de-DE``), else its default locale's, else none."""
+    for tag, brand in brands.items():
+        if tag.split("-")[0] == language:
+            return brand
+    return brands.get(default_locale)
 
 
 def _lines(quote: Quote, _: _Gettext) -> tuple[tuple[str, str], ...]:

@@ -12,7 +12,8 @@ from microfab.control.bootstrap import bootstrap
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.network import Network
 from microfab.domain.orders import OrderStatus
-from microfab.l10n.documents import brand_for, confirmation, status_label
+from microfab.l10n.documents import confirmation, status_label
+from microfab.l10n.quote_view import brand_for, quote_view
 from microfab.manifests import load_network, load_resources
 from microfab.settings import Settings
 
@@ -53,8 +54,8 @@ def test_status_words_follow_the_language_and_brands_fall_back_to_the_market_loc
 def test_a_quote_in_japanese_names_its_tax_and_delivery_in_japanese() -> None:
     net = demo()
     q = quote(net.product("laptop-stand"), {}, 1, net.market("jp"), network=net, at=AT)
-    from microfab.l10n.quote_view import quote_view  # noqa: PLC0415
-
-    view = quote_view(q)
+    market = net.market("jp")
+    view = quote_view(q, brand=brand_for(market.brands, "ja", market.locale))
+    assert view.brand is market.brands["ja-JP"]
     assert "消費税" in view.price_label
     assert "営業日" in view.delivery

@@ -28,7 +28,8 @@ from microfab.domain.access import Principal, Role
 from microfab.domain.codec import encode
 from microfab.domain.errors import UnknownReferenceError
 from microfab.l10n import languages as i18n
-from microfab.l10n.documents import brand_for, status_label
+from microfab.l10n.documents import status_label
+from microfab.l10n.quote_view import brand_for
 from microfab.report.html import gantt_view
 
 router = APIRouter(include_in_schema=False)

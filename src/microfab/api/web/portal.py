@@ -19,7 +19,7 @@ from microfab.control.bootstrap import Services
 from microfab.domain.errors import DomainError, InvalidConfigurationError
 from microfab.domain.network import Market, Network
 from microfab.domain.products import ConfigValue, EnumOption, Option, ProductTemplate, TextOption
-from microfab.l10n.quote_view import QuoteView, quote_view
+from microfab.l10n.quote_view import QuoteView, brand_for, quote_view
 
 PATH = "/quote"
 RESERVED = frozenset({"product", "market", "qty", "ship_to", "b2b", "lang"})
@@ -126,7 +126,8 @@ def build(
         )
     except (DomainError, ValueError) as exc:
         return replace(page, failure=str(exc))
-    return replace(page, view=quote_view(priced))
+    brand = brand_for(market.brands, priced.locale.language, market.locale)
+    return replace(page, view=quote_view(priced, brand=brand))
 
 
 def _initial(option: Option) -> ConfigValue:
