@@ -37,6 +37,7 @@ from microfab.domain.events import (
     OrderAllocated,
     OrderDelivered,
     OrderPlaced,
+    OrderReallocated,
     OrderShipped,
     ResourceApplied,
     ResourceDeleted,
@@ -230,6 +231,9 @@ def sample_events() -> dict[str, Event]:
         ),
         "UnitCompleted": UnitCompleted(at=T0, order_id="o-1", serial="o-1-001"),
         "OrderShipped": OrderShipped(at=T0, order_id="o-1", lane="porto-jp", eta=datetime(2025, 3, 9, tzinfo=TOKYO)),
+        "OrderReallocated": OrderReallocated(
+            at=T0, order_id="o-1", from_site="porto", to_site="braga", lane="braga-jp", reason="late at porto"
+        ),
         "OrderDelivered": OrderDelivered(at=T0.astimezone(SAO_PAULO), order_id="o-1", on_time=True),
         "ModuleFaulted": ModuleFaulted(at=T0, module="mill-1", reason="spindle overload ⚠ – ünïcode"),
         "ModuleRepaired": ModuleRepaired(at=T0 + timedelta(microseconds=1), module="mill-1"),

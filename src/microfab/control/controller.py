@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from microfab.control import slowloop
 from microfab.control.invoicing import BillingBook, on_shipped
 from microfab.control.orders import Placement, place_order
 from microfab.control.state import State, module_stream, order_stream, site_stream
@@ -29,6 +30,7 @@ from microfab.domain.events import (
     OperationDispatched,
     OperationStarted,
     OrderDelivered,
+    OrderReallocated,
     OrderShipped,
     ScheduleCreated,
     UnitCompleted,
@@ -173,6 +175,7 @@ class Controller:
         self._track_order(placement.order)
         assert placement.order.site is not None
         self._reschedule(placement.order.site, at)
+        self._rebalance(placement.order.site, at)
         self._dispatch_ready(placement.order.site, at)
         await self._commit()
         return placement
@@ -190,6 +193,7 @@ class Controller:
             site = self._site_of(event.module)
             if self.sequence[event.module]:
                 self._reschedule(site, event.at)
+                self._rebalance(site, event.at)
         elif isinstance(event, ModuleRepaired):
             self._emit(module_stream(event.module), event)
             self.down.discard(event.module)
@@ -330,6 +334,60 @@ class Controller:
         log.info(
             "scheduled %d operations at %s: %s, makespan %ss", len(pending), site, result.status.value, result.objective
         )
+
+    # ------------------------------------------------------------------ the slow loop
+    def _rebalance(self, site: str, now: datetime) -> None:
+        """Move *site*'s not-yet-started orders that will be late there to a site that delivers in time."""
+        schedule = self.schedules.get(site)
+        if schedule is None:
+            return
+        by_order: dict[str, list[Track]] = defaultdict(list)
+        for track in self.tracks.values():
+            if track.site == site:
+                by_order[track.op.order_id].append(track)
+        waiting = [
+            self.state.orders[order_id]
+            for order_id, tracks in by_order.items()
+            if all(t.status == "pending" for t in tracks)
+        ]
+        if not waiting:
+            return
+        order_of = {t.op.id: t.op.order_id for tracks in by_order.values() for t in tracks}
+        network = self.state.network
+        healthy = {
+            name: frozenset(
+                c
+                for m in network.modules_at(name)
+                if m.name not in self.down
+                for c in network.module_types[m.module_type].capabilities
+            )
+            for name in network.sites
+        }
+        found = slowloop.moves(
+            network,
+            site,
+            orders=waiting,
+            completion=slowloop.planned_completion(schedule, order_of),
+            schedules=self.schedules,
+            healthy=healthy,
+            now=now,
+        )
+        for move in found:
+            self._emit(
+                order_stream(move.order_id),
+                OrderReallocated(now, move.order_id, site, move.to_site, move.lane, move.reason),
+            )
+            for track in by_order[move.order_id]:
+                track.site = move.to_site
+            log.info("slow loop: %s moves from %s to %s: %s", move.order_id, site, move.to_site, move.reason)
+        moved = {t.op.id for m in found for t in by_order[m.order_id]}
+        for module in network.modules_at(site):
+            self.sequence[module.name] = deque(op for op in self.sequence[module.name] if op not in moved)
+        for target in sorted({m.to_site for m in found}):
+            self._reschedule(target, now)
+            self._dispatch_ready(target, now)
+        if found:
+            self._reschedule(site, now)
 
     def _previous(self, site: str, now: datetime, ids: set[str]) -> list[SchedulePlacement]:
         """The site's schedule in force, in seconds from *now*, for the operations still in play."""

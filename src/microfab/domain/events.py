@@ -97,6 +97,17 @@ class OrderAllocated(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class OrderReallocated(Event):
+    """The slow loop moved a not-yet-started order to another site (the customer's price stays)."""
+
+    order_id: str
+    from_site: str
+    to_site: str
+    lane: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class OperationReleased(Event):
     """A routing step of a unit was released to its site for scheduling."""
 

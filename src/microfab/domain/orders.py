@@ -18,6 +18,7 @@ from microfab.domain.events import (
     OrderAllocated,
     OrderDelivered,
     OrderPlaced,
+    OrderReallocated,
     OrderShipped,
     UnitCompleted,
 )
@@ -167,6 +168,10 @@ def _allocated(order: Order, e: OrderAllocated) -> None:
     order.units = {s: Unit(s) for s in e.serials}
 
 
+def _reallocated(order: Order, e: OrderReallocated) -> None:
+    order.site, order.lane = e.to_site, e.lane
+
+
 def _released(order: Order, e: OperationReleased) -> None:
     entry = PassportEntry(e.operation_id, e.step, e.capability, e.standard, family=e.family)
     order.units[e.serial].passport[e.operation_id] = entry
@@ -210,6 +215,7 @@ def _delivered(order: Order, e: OrderDelivered) -> None:
 
 _APPLY: dict[type[Event], Callable[[Order, Any], None]] = {
     OrderAllocated: _allocated,
+    OrderReallocated: _reallocated,
     OperationReleased: _released,
     OperationDispatched: _dispatched,
     OperationStarted: _started,
