@@ -385,3 +385,71 @@ class QuotePublic(BaseModel):
     shown: str = Field(examples=["97.44"])
     chosen_site: str
     sites: list[SiteOfferPublic | IneligibleSitePublic]
+
+
+class ManifestErrorPublic(BaseModel):
+    """One problem: a manifest error names its ``file``, 1-based ``line`` and ``column`` (0: the file as a whole).
+
+    ``field`` is the dotted path in the document (``spec.replicas``; empty for YAML syntax errors).
+    Errors about the request rather than a manifest (a header, say) have only ``field`` and ``message``.
+    """
+
+    file: str | None = Field(default=None, examples=["modules/ohio.yaml"])
+    line: int | None = Field(default=None, examples=[13])
+    column: int | None = Field(default=None, examples=[3])
+    field: str = Field(examples=["spec.replicas"])
+    message: str
+
+
+class ManifestProblemPublic(BaseModel):
+    """An RFC 9457 problem listing every error of the manifests at once, sorted by file then line."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ManifestErrorPublic] | None = None
+
+
+class ManifestValidationPublic(BaseModel):
+    """Valid manifests: the network they declare and how many resources of each kind."""
+
+    valid: Literal[True]
+    network: str = Field(examples=["demo"])
+    counts: dict[str, int] = Field(examples=[{"Network": 1, "Site": 5, "Module": 39}])
+    modules: int = Field(description="Modules once ``replicas`` are expanded.")
+
+
+class ManifestChangePublic(BaseModel):
+    """One resource apply creates, changes or deletes."""
+
+    kind: str = Field(examples=["Module"])
+    name: str = Field(examples=["ohio-cnc-mill"])
+    action: Literal["create", "change", "delete"]
+
+
+class ModuleRetiredPublic(BaseModel):
+    """A module apply retires, and the site it leaves."""
+
+    module: str
+    site: str
+
+
+class ManifestPlanPublic(BaseModel):
+    """What applying the manifests would do, against the network at ``base_version`` (also the ETag)."""
+
+    base_version: int = Field(description="Version of the network stream the plan was made against.")
+    empty: bool = Field(description="True when the manifests match the applied network: nothing to do.")
+    changes: list[ManifestChangePublic]
+    unchanged: int
+    deploy: list[str] = Field(description="Modules to deploy (new, or moved to another type or site).")
+    retire: list[ModuleRetiredPublic]
+
+
+class ManifestApplyPublic(ManifestPlanPublic):
+    """What apply recorded: the plan, the events written and the network's new version (also the ETag)."""
+
+    applied: bool
+    events: int
+    version: int
