@@ -190,11 +190,15 @@ def test_manifests_need_a_key(client: TestClient, path: str) -> None:
 
 @pytest.mark.parametrize("path", PATHS)
 def test_bodies_over_the_limit_are_413(client: TestClient, keys: Keys, path: str) -> None:
-    huge = "# padding\n" * 7000  # 70,000 bytes, over the default 64 KiB
+    # Manifests get their own, wider limit (1 MiB): 70,000 bytes pass the size check, 1.1 MB do not.
+    fits = "# padding\n" * 7000
+    response = client.post(path, content=fits, headers={**auth(keys.admin), "Content-Type": "application/yaml"})
+    assert response.status_code != 413
+    huge = "# padding\n" * 110_000
     response = client.post(path, content=huge, headers={**auth(keys.admin), "Content-Type": "application/yaml"})
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
-    chunks = (b"# padding\n" * 1000 for _ in range(7))  # no Content-Length: counted as it arrives
+    chunks = (b"# padding\n" * 10_000 for _ in range(11))  # no Content-Length: counted as it arrives
     streamed = client.post(path, content=chunks, headers={**auth(keys.admin), "Content-Type": "application/yaml"})
     assert streamed.status_code == 413
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +24,7 @@ class ApiSettings:
     """Limits of the HTTP edge."""
 
     max_body_bytes: int = 64 * 1024
+    manifest_body_bytes: int = 1024 * 1024  # a whole network's manifests (the example is about 51 KB)
     order_rate_per_s: float = 5.0
     order_burst: int = 20
 
@@ -55,7 +56,7 @@ def create_app(
     if services is not None:
         app.state.services = services
     problems.install(app)
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, wider={"/v1/manifests/": limits.manifest_body_bytes})
     for router in (catalog.router, quotes.router, orders.router, events.router, keys.router, manifests.router):
         app.include_router(router, responses=problems.documented(400, 401, 403, 404, 405, 413, 422, 429, 503))
 
@@ -70,19 +71,27 @@ def create_app(
 
 
 class BodyLimit:
-    """Refuse request bodies over *max_bytes* with 413, whether or not Content-Length is sent."""
+    """Refuse request bodies over *max_bytes* with 413, whether or not Content-Length is sent.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    *wider* gives path prefixes a larger (still bounded) limit: a network's manifests.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, wider: Mapping[str, int] | None = None) -> None:
+        self.app, self.default, self.wider = app, max_bytes, dict(wider or {})
+
+    def limit(self, path: str) -> int:
+        """The byte limit for a request to *path*."""
+        return next((n for prefix, n in self.wider.items() if path.startswith(prefix)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, counting body bytes."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit(scope.get("path", ""))
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _too_large(scope, send, self.max_bytes)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await _too_large(scope, send, max_bytes)
             return
         seen = 0
 
@@ -91,14 +100,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     raise _BodyTooLargeError
             return message
 
         try:
             await self.app(scope, limited, send)
         except _BodyTooLargeError:
-            await _too_large(scope, send, self.max_bytes)
+            await _too_large(scope, send, max_bytes)
 
 
 class _BodyTooLargeError(Exception):
