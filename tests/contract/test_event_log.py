@@ -74,28 +74,6 @@ WEST = timezone(timedelta(hours=-3))
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 TOKYO = ZoneInfo("Asia/Tokyo")
 
-IMPLEMENTATIONS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def _url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if kind == "memory":
-        return "memory://"
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'events.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture(params=IMPLEMENTATIONS)
-def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventLog]:
-    event_log = open_event_log(_url(request.param, request, tmp_path))
-    yield event_log
-    event_log.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return _url(request.param, request, tmp_path)
-
 
 def faulted(n: int, at: datetime = T0) -> ModuleFaulted:
     return ModuleFaulted(at=at + timedelta(seconds=n), module="mill-1", reason=f"fault {n}")

@@ -10,14 +10,10 @@ from __future__ import annotations
 import multiprocessing
 import random
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from microfab.control.invoicing import billing_stream, issue_invoice, register_stream
 from microfab.control.state import State, order_stream
@@ -35,29 +31,6 @@ T0 = datetime(2026, 11, 10, 9, tzinfo=UTC)
 NOW = T0 + timedelta(days=4)
 SERIES = InvoiceSeries("invoice", "RE")
 REGISTER = register_stream("microfab-de", SERIES, 2026)
-
-IMPLEMENTATIONS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-SQL = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def _url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if kind == "memory":
-        return "memory://"
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'events.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture(params=IMPLEMENTATIONS)
-def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventLog]:
-    event_log = open_event_log(_url(request.param, request, tmp_path))
-    yield event_log
-    event_log.close()
-
-
-@pytest.fixture(params=SQL)
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return _url(request.param, request, tmp_path)
 
 
 def network() -> Network:
