@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from microfab.cli import invoice as invoice_cli
 from microfab.cli import origin as origin_cli
+from microfab.cli import plan as plan_cli
 from microfab.cli import product, render
 from microfab.cli import quote as quote_cli
 from microfab.cli import schedule as schedule_cli
@@ -57,6 +58,7 @@ app.add_typer(schedule_cli.app, name="schedule")
 app.command("origin")(origin_cli.origin)
 app.add_typer(invoice_cli.app, name="invoice")
 app.add_typer(invoice_cli.entities_app, name="entities")
+app.add_typer(plan_cli.app, name="plan")
 # Piped output (CI logs, `make demo | tee`) gets wide tables instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
