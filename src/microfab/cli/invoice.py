@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from microfab.cli.common import fail, services_for
 from microfab.commerce.invoicing import invoice_json
 from microfab.commerce.tax import percent
 from microfab.control import operations
-from microfab.control.bootstrap import Services, bootstrap
+from microfab.control.bootstrap import Services
 from microfab.control.invoicing import (
     EntityFigures,
     OrderBilling,
@@ -36,38 +35,15 @@ from microfab.domain.errors import DomainError
 from microfab.domain.invoices import CREDIT_NOTE, IntercompanySaleRecorded, Invoice
 from microfab.domain.orders import OrderStatus
 from microfab.domain.quantities import Money
-from microfab.settings import Settings
-from microfab.store.base import ConcurrencyError, StoreUnavailableError
 
 app = typer.Typer(help="Invoices and credit notes of shipped orders.", no_args_is_help=True)
 entities_app = typer.Typer(help="Legal entities: revenue, cost, intercompany margin, duties.", no_args_is_help=True)
 
 console = Console(width=None if sys.stdout.isatty() else 150)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 DbOption = Annotated[str | None, typer.Option("--db", envvar="MICROFAB_DB", help="Event log URL.", show_default=False)]
 OrderArgument = Annotated[str, typer.Argument(metavar="ORDER", help="The order id, like ord-00001.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def fail(message: str) -> NoReturn:
-    """Print one error line (whitespace collapsed) and exit with status 1."""
-    errors.print(f"[red]error[/]: {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
-@contextmanager
-def services_for(db: str | None) -> Iterator[Services]:
-    """Open the store; every expected failure becomes one error line and exit status 1."""
-    services: Services | None = None
-    try:
-        services = bootstrap(Settings.from_env(db))
-        yield services
-    except (StoreUnavailableError, DomainError, ConcurrencyError, LookupError, ValueError) as exc:
-        fail(str(exc))
-    finally:
-        if services is not None:
-            services.close()
 
 
 def billing_of(services: Services, order_id: str) -> OrderBilling:

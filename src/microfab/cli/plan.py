@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from microfab.control.bootstrap import Services, bootstrap
+from microfab.cli.common import fail, services_for
 from microfab.control.plan_backlog import backlog_problem
-from microfab.domain.errors import DomainError
 from microfab.planning.generator import generate
 from microfab.planning.greedy import allocate_greedy
 from microfab.planning.problem import AllocationPlan, AllocationProblem
 from microfab.planning.validate import validate
-from microfab.settings import Settings
-from microfab.store.base import StoreUnavailableError
 
 app = typer.Typer(help="Plan which site makes each order, and when.", no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() else 150)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 DbOption = Annotated[str | None, typer.Option("--db", envvar="MICROFAB_DB", help="Event log URL.", show_default=False)]
 _BUCKET_HOURS = {"day": 24.0, "shift": 8.0}
@@ -62,7 +55,7 @@ def allocate_command(  # noqa: PLR0913, PLR0917 - the instance, then the solver'
 ) -> None:
     """Assign each order to a site and completion bucket, or reject it, at least cost; every plan is validated."""
     if (generated is None) == (not backlog):
-        _fail("give either --generate N or --backlog")
+        fail("give either --generate N or --backlog")
     if backlog:
         problem = _backlog(db, buckets or "day", horizon)
     else:
@@ -76,7 +69,7 @@ def allocate_command(  # noqa: PLR0913, PLR0917 - the instance, then the solver'
         plan = allocate_milp(problem, time_limit=time_limit, gap=gap, threads=threads)
     issues = validate(problem, plan)
     if issues:
-        _fail(f"the plan breaks {len(issues)} rule(s): {'; '.join(issues[:3])}")
+        fail(f"the plan breaks {len(issues)} rule(s): {'; '.join(issues[:3])}")
     if as_json:
         typer.echo(json.dumps(plan_json(problem, plan), ensure_ascii=False, indent=2))
     else:
@@ -85,15 +78,15 @@ def allocate_command(  # noqa: PLR0913, PLR0917 - the instance, then the solver'
 
 def _count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
-        _fail(f"--buckets: a generated instance needs a number of daily buckets, got {text!r}")
+        fail(f"--buckets: a generated instance needs a number of daily buckets, got {text!r}")
     return int(text)
 
 
 def _backlog(db: str | None, size: str, horizon: int | None) -> AllocationProblem:
     if size not in _BUCKET_HOURS:
-        _fail(f"--buckets: the backlog is planned in 'day' or 'shift' buckets, got {size!r}")
+        fail(f"--buckets: the backlog is planned in 'day' or 'shift' buckets, got {size!r}")
     hours = _BUCKET_HOURS[size]
-    with _services(db) as services:
+    with services_for(db) as services:
         at = services.now()
         return backlog_problem(services.state, at=at, bucket_hours=hours, buckets=horizon or int(14 * 24 / hours))
 
@@ -168,24 +161,6 @@ def _show(problem: AllocationProblem, plan: AllocationPlan) -> None:
         orders = len({o for o, shares in plan.assignments.items() if any(s.site == site.name for s in shares)})
         sites.add_row(site.name, str(orders), last, f"{float(site.fixed_cost):,.2f}" if mine else "-")
     console.print(sites)
-
-
-@contextmanager
-def _services(db: str | None) -> Iterator[Services]:
-    services: Services | None = None
-    try:
-        services = bootstrap(replace(Settings.from_env(db)))
-        yield services
-    except (StoreUnavailableError, DomainError, LookupError, ValueError) as exc:
-        _fail(str(exc))
-    finally:
-        if services is not None:
-            services.close()
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(f"[red]error[/]: {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

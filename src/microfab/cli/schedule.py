@@ -7,30 +7,23 @@ import json
 import sys
 import time
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from microfab.control.bootstrap import Services, bootstrap
+from microfab.cli.common import fail, services_for
 from microfab.control.controller import latest_schedule
-from microfab.domain.errors import DomainError
 from microfab.domain.events import ScheduleCreated
 from microfab.domain.schedules import ScheduledOperation
 from microfab.scheduling import solve, validate
 from microfab.scheduling.fjs import parse_fjs
-from microfab.settings import Settings
-from microfab.store.base import StoreUnavailableError
 
 app = typer.Typer(help="Solve scheduling benchmarks and show site schedules.", no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() else 150)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 DbOption = Annotated[str | None, typer.Option("--db", envvar="MICROFAB_DB", help="Event log URL.", show_default=False)]
 _SHADES = "█▓"
@@ -50,7 +43,7 @@ def fjs_command(
         try:
             problem = parse_fjs(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            _fail(f"{path}: {exc}")
+            fail(f"{path}: {exc}")
         started = time.perf_counter()
         result = solve(problem, time_limit=time_limit, workers=workers, seed=seed)
         wall = time.perf_counter() - started
@@ -78,12 +71,12 @@ def show_command(
     db: DbOption = None,
 ) -> None:
     """A text Gantt of SITE's last schedule (one row per module), and optionally an HTML file."""
-    with _services(db) as services:
+    with services_for(db) as services:
         if site not in services.state.network.sites:
-            _fail(f"unknown site {site!r}; known: {', '.join(sorted(services.state.network.sites))}")
+            fail(f"unknown site {site!r}; known: {', '.join(sorted(services.state.network.sites))}")
         created = latest_schedule(services.log, site)
     if created is None:
-        _fail(f"site {site!r} has no recorded schedule yet")
+        fail(f"site {site!r} has no recorded schedule yet")
     for line in text_gantt(created, width=max(20, width)):
         console.print(line, highlight=False, markup=False)
     if out is not None:
@@ -156,24 +149,6 @@ def html_gantt(created: ScheduleCreated) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + chart_w + 10}" height="{height}">'
         f"{''.join(parts)}</svg></body></html>\n"
     )
-
-
-@contextmanager
-def _services(db: str | None) -> Iterator[Services]:
-    services: Services | None = None
-    try:
-        services = bootstrap(replace(Settings.from_env(db)))
-        yield services
-    except (StoreUnavailableError, DomainError, LookupError, ValueError) as exc:
-        _fail(str(exc))
-    finally:
-        if services is not None:
-            services.close()
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(f"[red]error[/]: {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
