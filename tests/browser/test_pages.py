@@ -6,7 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from microfab.control.bootstrap import bootstrap
+from microfab.control.escalation import Escalation
+from microfab.domain.alerts import AlertCleared, AlertRaised
 from microfab.domain.events import ModuleFaulted, ModuleRepaired
+from microfab.settings import Settings
 from microfab.store import open_event_log
 from tests.browser.conftest import Site, shot
 
@@ -55,6 +59,44 @@ def test_operator_sees_a_fault_appear_and_clear_live(page: object, site: Site) -
     page.wait_for_selector(f"#module-{MODULE}.idle")  # type: ignore[attr-defined]
     page.wait_for_selector("#all-clear", state="visible")  # type: ignore[attr-defined]
     assert page.locator("#down-list li").count() == 0  # type: ignore[attr-defined]
+
+
+def test_operator_takes_an_alert_on_and_sees_it_clear(page: object, site: Site) -> None:
+    """A repair that runs long raises an alert (no policy covers it); the operator takes it on; the repair clears it."""
+    sign_in(page, site, site.operator, "/console")
+    # The site controller is another process: its own log connection and its own escalation watcher.
+    watcher = bootstrap(Settings(db=site.db))
+    watcher.state.catch_up(watcher.log)
+    escalation = Escalation(watcher.state, watcher.log)
+    module = "ohio-laser-cutter-1"
+    stream = f"module-{module}"
+    down = watcher.now() + timedelta(minutes=5)
+    watcher.log.append(
+        stream, [ModuleFaulted(down, module, "laser source")], expected_version=watcher.log.stream_version(stream)
+    )
+    mttr = watcher.state.network.module_types[watcher.state.network.modules[module].module_type].mttr.to_timedelta()
+    raised = [e for e in escalation.poll(down + 5 * mttr) if isinstance(e, AlertRaised) and e.subject == module]
+    assert [e.kind for e in raised] == ["module-long-repair"]
+    item = f'#alert-list li[data-alert="{raised[0].alert_id}"]'
+    page.wait_for_selector(item)  # type: ignore[attr-defined]
+    assert module in page.inner_text(item)  # type: ignore[attr-defined]
+    assert not page.locator("#all-clear").is_visible()  # type: ignore[attr-defined]
+    shot(page, "console-alert")
+
+    page.click(f"{item} button")  # type: ignore[attr-defined]
+    page.wait_for_url(site.url + "/console")  # type: ignore[attr-defined]
+    page.wait_for_selector(f"{item} .taken")  # type: ignore[attr-defined]
+    assert "browser" in page.inner_text(f"{item} .taken")  # type: ignore[attr-defined]
+    assert page.locator(f"{item} button").count() == 0  # type: ignore[attr-defined]
+    shot(page, "console-alert-taken")
+
+    repaired = down + 6 * mttr
+    watcher.log.append(stream, [ModuleRepaired(repaired, module)], expected_version=watcher.log.stream_version(stream))
+    cleared = [e for e in escalation.poll(repaired) if isinstance(e, AlertCleared)]
+    assert [e.alert_id for e in cleared] == [raised[0].alert_id]
+    watcher.close()
+    page.wait_for_selector(item, state="detached")  # type: ignore[attr-defined]
+    page.wait_for_selector(f"#module-{module}.idle")  # type: ignore[attr-defined]
 
 
 def test_site_page_shows_gantt_and_oee(page: object, site: Site) -> None:

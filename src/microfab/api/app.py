@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microfab import __version__
 from microfab.api import problems, web
-from microfab.api.routes import catalog, events, keys, manifests, orders, quotes
+from microfab.api.routes import catalog, events, keys, manifests, operations, orders, quotes
 from microfab.control.bootstrap import Services, bootstrap
 from microfab.settings import Settings
 
@@ -57,7 +57,15 @@ def create_app(
         app.state.services = services
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, wider={"/v1/manifests/": limits.manifest_body_bytes})
-    for router in (catalog.router, quotes.router, orders.router, events.router, keys.router, manifests.router):
+    for router in (
+        catalog.router,
+        quotes.router,
+        orders.router,
+        operations.router,
+        events.router,
+        keys.router,
+        manifests.router,
+    ):
         app.include_router(router, responses=problems.documented(400, 401, 403, 404, 405, 413, 422, 429, 503))
 
     web.install(app)

@@ -453,3 +453,100 @@ class ManifestApplyPublic(ManifestPlanPublic):
     applied: bool
     events: int
     version: int
+
+
+class AlertPublic(BaseModel):
+    """An alert raised by the escalation rules: what needs a person, and whether someone took it on."""
+
+    alert_id: str
+    kind: str = Field(examples=["repeated-faults"])
+    subject: str = Field(examples=["ohio-cnc-mill-1"])
+    message: str
+    raised_at: datetime
+    open: bool = Field(description="True while the condition holds.")
+    acknowledged_by: str | None = None
+    cleared_at: datetime | None = None
+    cleared_because: str = ""
+
+
+class AlertAcknowledge(BaseModel):
+    """Take an alert on; ``by`` defaults to the key's label or id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str | None = Field(default=None, min_length=1, max_length=120)
+
+
+class OeePublic(BaseModel):
+    """ISO 22400-2 figures of a module or a site over the window (ratios 0..1, null when undefined)."""
+
+    name: str
+    availability: float | None
+    effectiveness: float | None
+    quality: float | None
+    oee: float | None
+    utilisation: float | None
+    produced: int
+    good: int
+    faults: int
+    mtbf_h: float | None
+    mttr_h: float | None
+    down_h: float
+
+
+class DeliveryPublic(BaseModel):
+    """Orders over the window and how many arrived on time."""
+
+    orders: int
+    delivered: int
+    on_time: int
+    on_time_rate: float | None
+    shipped: int
+    in_production: int
+    lead_time_median_h: float | None
+    lead_time_p90_h: float | None
+
+
+class DowntimePublic(BaseModel):
+    """One bar of the downtime Pareto: a module and a reason."""
+
+    module: str
+    reason: str
+    faults: int
+    hours: float
+    cumulative_share: float
+
+
+class KpiPublic(BaseModel):
+    """The KPI report over ``[start, end]``: delivery, OEE per site and module, downtime by reason."""
+
+    start: datetime
+    end: datetime
+    site: str | None
+    delivery: DeliveryPublic
+    sites: list[OeePublic]
+    modules: list[OeePublic]
+    downtime: list[DowntimePublic]
+
+
+class GanttBarPublic(BaseModel):
+    """One bar: planned (``kind`` = planned) or what actually ran (setup, processing, scrap, down)."""
+
+    module: str
+    start: datetime
+    end: datetime
+    kind: str
+    label: str
+    order_id: str = ""
+
+
+class SchedulePublic(BaseModel):
+    """A site's last recorded schedule (planned) beside what actually ran over the KPI window."""
+
+    site: str
+    made_at: datetime | None
+    status: str | None
+    objective: int | None
+    lower_bound: int | None
+    planned: list[GanttBarPublic]
+    actual: list[GanttBarPublic]

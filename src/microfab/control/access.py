@@ -61,3 +61,9 @@ def authenticate(state: State, secret: str) -> Principal | None:
 def _digest(secret: str) -> str:
     # Keys are 256-bit random tokens: a plain SHA-256 is enough (no password stretching needed).
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def label_of(state: State, principal: Principal) -> str:
+    """Who a key is, for the record (an alert taken on): its label and id, or the id alone."""
+    key = state.keys.get(principal.key_id)
+    return f"{key.label} ({principal.key_id})" if key is not None and key.label else f"key {principal.key_id}"

@@ -23,7 +23,7 @@ from microfab.api.problems import Problem
 from microfab.api.web import portal
 from microfab.api.web.session import COOKIE, LoginRequiredError, PagePrincipal, login_url, safe_next
 from microfab.control import operations, queries
-from microfab.control.access import authenticate
+from microfab.control.access import authenticate, label_of
 from microfab.domain.access import Principal, Role
 from microfab.domain.codec import encode
 from microfab.domain.errors import UnknownReferenceError
@@ -35,7 +35,17 @@ from microfab.report.html import gantt_view
 router = APIRouter(include_in_schema=False)
 _STATIC = Path(__file__).parent / "static"
 _CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
-_LIVE_TYPES = ("OperationStarted", "OperationCompleted", "ModuleFaulted", "ModuleRepaired", "OrderDelivered")
+_LIVE_TYPES = (
+    "OperationStarted",
+    "OperationCompleted",
+    "ModuleFaulted",
+    "ModuleRepaired",
+    "OrderDelivered",
+    "AlertRaised",
+    "AlertCleared",
+    "AlertAcknowledged",
+)
+_ACKNOWLEDGE = (Role.OPERATOR, Role.ADMIN)
 
 
 @cache
@@ -143,6 +153,7 @@ async def console(
     network = services.state.network
     async with lock:
         states = operations.module_states(services)
+        alerts = operations.alerts(services)
     sites = [
         {"site": s, "modules": [(m, states.get(m.name, "idle")) for m in network.modules_at(s.name)]}
         for s in network.sites.values()
@@ -155,9 +166,26 @@ async def console(
         language=language,
         sites=sites,
         down=down,
+        alerts=alerts,
+        can_ack=principal.role in _ACKNOWLEDGE,
         after=services.state.position,
         live_types=_LIVE_TYPES,
     )
+
+
+@router.post("/console/alerts/{alert_id}/acknowledge")
+async def acknowledge_alert(alert_id: str, services: ServicesDep, lock: LockDep, principal: PagePrincipal) -> Response:
+    """Take an alert on from the console (operators and admins), then back to the console."""
+    _staff(principal)
+    if principal.role not in _ACKNOWLEDGE:
+        raise Problem(403, "Forbidden", "acknowledging alerts needs the operator or admin role")
+    async with lock:
+        known = {a.alert_id: a for a in operations.alerts(services, include_cleared=True)}
+        if alert_id not in known:
+            raise Problem(404, "Not found", f"unknown alert {alert_id!r}")
+        if known[alert_id].acknowledged_by is None:
+            operations.acknowledge(services, alert_id, by=label_of(services.state, principal))
+    return RedirectResponse("/console", status_code=303)
 
 
 @router.get("/console/sites/{site}", response_class=HTMLResponse)
