@@ -102,6 +102,7 @@ def test_operator_takes_an_alert_on_and_sees_it_clear(page: object, site: Site) 
 def test_site_page_shows_gantt_and_oee(page: object, site: Site) -> None:
     sign_in(page, site, site.operator, "/console/sites/bavaria")
     assert page.locator("svg.gantt rect").count() > 0  # type: ignore[attr-defined]
+    assert page.locator('svg.gantt rect[fill="#37474f"]').count() > 0  # type: ignore[attr-defined]  # planned
     assert "OEE" in page.inner_text("main")  # type: ignore[attr-defined]
     shot(page, "site-bavaria")
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from microfab.domain.schedules import ScheduledOperation
 from microfab.kpi.report import GanttBar, Report
 
 _ROW, _LABEL, _WIDTH = 22, 150, 1100
 _COLOURS = {"run": "#2f7ed8", "setup": "#f0ad4e", "down": "#d9534f", "scrap": "#8e44ad"}
+_PLANNED = "#37474f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,7 @@ class Rect:
     w: float
     colour: str
     title: str
+    h: float = _ROW - 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +44,26 @@ class GanttView:
     colours: dict[str, str] = field(default_factory=lambda: dict(_COLOURS))
 
 
-def gantt_view(report: Report) -> GanttView:
-    """The Gantt of the report's site, laid out for the SVG macro."""
+def gantt_view(report: Report, planned: Sequence[ScheduledOperation] = ()) -> GanttView:
+    """The Gantt of the report's site, laid out for the SVG macro.
+
+    *planned* (the site's last schedule) is drawn as a thin dark line at the top of each row,
+    above what actually ran, so plan and reality can be compared bar by bar.
+    """
     modules = sorted({name for name, site in report.site_of.items() if site == report.gantt_site})
-    return GanttView(report.gantt_site, modules, _rects(report, modules), _day_ticks(report))
+    rects = _rects(report, modules)
+    colours = dict(_COLOURS)
+    if planned:
+        rows = {name: i for i, name in enumerate(modules)}
+        for op in planned:
+            if op.module not in rows or op.end <= report.start or op.start >= report.end:
+                continue
+            x0 = _x(report, (op.start - report.start).total_seconds())
+            x1 = _x(report, (op.end - report.start).total_seconds())
+            title = f"planned {op.operation_id} {op.start:%a %H:%M}–{op.end:%a %H:%M}"
+            rects.append(Rect(x0, rows[op.module] * _ROW, max(x1 - x0, 0.8), _PLANNED, title, h=3))
+        colours["planned"] = _PLANNED
+    return GanttView(report.gantt_site, modules, rects, _day_ticks(report), colours=colours)
 
 
 def render_html(report: Report) -> str:

@@ -24,6 +24,7 @@ from microfab.api.web import portal
 from microfab.api.web.session import COOKIE, LoginRequiredError, PagePrincipal, login_url, safe_next
 from microfab.control import operations, queries
 from microfab.control.access import authenticate, label_of
+from microfab.control.controller import latest_schedule
 from microfab.domain.access import Principal, Role
 from microfab.domain.codec import encode
 from microfab.domain.errors import UnknownReferenceError
@@ -198,6 +199,7 @@ async def site_page(
         raise Problem(404, "Not found", f"unknown site {site!r}")
     async with lock:
         report = operations.report(services, gantt_site=site)
+        created = latest_schedule(services.log, site)
     modules = {n: k for n, k in report.modules.items() if report.site_of[n] == site}
     return _page(
         request,
@@ -208,7 +210,7 @@ async def site_page(
         report=report,
         kpi=report.sites.get(site),
         modules=modules,
-        gantt=gantt_view(report),
+        gantt=gantt_view(report, created.operations if created else ()),
     )
 
 
