@@ -152,3 +152,44 @@ def test_bad_addresses_are_problems_not_500s(client: TestClient, keys: Keys, que
 def test_language_links_keep_the_configuration(client: TestClient, keys: Keys) -> None:
     page = signed_in(client, keys.operator).get("/quote?market=jp&finish=anodized-black&lang=en").text
     assert 'href="/quote?market=jp&amp;finish=anodized-black&amp;lang=ja"' in page
+
+
+def _options(page: str, select_id: str) -> dict[str, bool]:
+    """Each option value of a select and whether it is greyed as incompatible."""
+    block = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', page, re.S)
+    assert block is not None
+    return {
+        m.group(1): "data-incompatible" in m.group(0)
+        for m in re.finditer(r'<option value="([^"]*)"[^>]*>', block.group(1))
+    }
+
+
+def test_values_that_conflict_with_the_other_choices_are_greyed_not_hidden(client: TestClient, keys: Keys) -> None:
+    page = signed_in(client, keys.operator).get("/quote?product=laptop-stand&market=us&material=walnut&finish=oiled")
+    finishes = _options(page.text, "opt-finish")
+    # finish-per-material: walnut takes oiled or natural only; every finish stays selectable
+    assert {f for f, grey in finishes.items() if not grey} == {"oiled", "natural"}
+    assert len(finishes) == 7
+    # materials with finish=oiled: only walnut has it
+    assert {m for m, grey in _options(page.text, "opt-material").items() if not grey} == {"walnut"}
+    # walnut-width: 300 to 400 mm
+    assert text_of(page.text, "opt-width-range") == "with your other choices: 300 to 400 mm"
+
+
+def test_greying_follows_the_usb_hub(client: TestClient, keys: Keys) -> None:
+    page = signed_in(client, keys.operator).get("/quote?product=laptop-stand&market=us&usb_hub=true")
+    # usb-hub-needs-aluminium: with a hub, walnut and PET grey out; the raw finish keeps aluminium's three
+    assert {m for m, grey in _options(page.text, "opt-material").items() if not grey} == {"aluminium"}
+    assert {f for f, grey in _options(page.text, "opt-finish").items() if not grey} == {
+        "raw",
+        "anodized-silver",
+        "anodized-black",
+    }
+    assert text_of(page.text, "opt-width-range") is None  # aluminium takes every width
+
+
+def test_greyed_values_in_german(client: TestClient, keys: Keys) -> None:
+    page = signed_in(client, keys.operator).get(
+        "/quote?product=laptop-stand&market=de&lang=de&material=walnut&finish=oiled"
+    )
+    assert "nicht mit Ihrer übrigen Auswahl" in page.text

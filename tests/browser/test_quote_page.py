@@ -45,6 +45,10 @@ def test_german_quote_requotes_when_the_finish_changes(page: object, site: Site)
     assert EURO.match(black), black
     assert black != first
     assert page.input_value("#opt-finish") == "anodized-black"  # type: ignore[attr-defined]
+    # Anodized black is aluminium only: the other materials are greyed, still there to choose.
+    greyed = page.locator("#opt-material option[data-incompatible]").all_inner_texts()  # type: ignore[attr-defined]
+    assert [t.split(" — ")[0] for t in greyed] == ["walnut", "recycled-pet"]
+    assert "nicht mit Ihrer übrigen Auswahl" in greyed[0]
 
     # Walnut does not come anodized: the rule's message instead of a price, and a way out.
     with page.expect_navigation():  # type: ignore[attr-defined]

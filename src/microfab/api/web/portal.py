@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from microfab.commerce.locale import parse_locale
-from microfab.configurator import repair, validate
+from microfab.configurator import repair, valid_values, validate
 from microfab.control import operations
 from microfab.control.bootstrap import Services
 from microfab.domain.errors import DomainError, InvalidConfigurationError
 from microfab.domain.network import Market, Network
-from microfab.domain.products import ConfigValue, EnumOption, Option, ProductTemplate, TextOption
+from microfab.domain.products import ConfigValue, EnumOption, IntOption, Option, ProductTemplate, TextOption
 from microfab.l10n.quote_view import QuoteView, brand_for, quote_view
 
 PATH = "/quote"
@@ -39,6 +39,21 @@ class Field:
     param: str
     value: ConfigValue
     choices: tuple[tuple[str, str], ...] = ()
+    compatible: frozenset[str] | None = None
+    """Enum values that still extend the other choices to a valid configuration (None: not computed)."""
+
+    def greyed(self, value: str) -> bool:
+        """Whether *value* conflicts with the other options' current values (shown, but greyed)."""
+        return self.compatible is not None and value not in self.compatible
+
+    @property
+    def narrowed(self) -> tuple[int, int] | None:
+        """For a number option: the smallest and largest value the other choices allow, when narrower."""
+        if self.compatible is None or not isinstance(self.option, IntOption):
+            return None
+        values = sorted(int(v) for v in self.compatible)
+        offered = self.option.domain()
+        return (values[0], values[-1]) if len(values) < len(offered) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +122,7 @@ def build(
     page = PortalQuote(product, market, fields, quantity, b2b, ship_to, jurisdictions)
     if invalid:
         return replace(page, problems=invalid)
+    page = replace(page, fields=_with_compatible(product, config, fields))
     try:
         violations = validate(product, config)
     except (DomainError, ValueError) as exc:  # a derived value's formula fails for these values
@@ -151,6 +167,28 @@ def _fields(product: ProductTemplate, config: Mapping[str, ConfigValue]) -> tupl
         choices = tuple((v, option.labels.get(v, v)) for v in option.values) if isinstance(option, EnumOption) else ()
         fields.append(Field(option, param(option.name), value, choices))
     return tuple(fields), tuple(invalid)
+
+
+def _with_compatible(
+    product: ProductTemplate, config: Mapping[str, ConfigValue], fields: Sequence[Field]
+) -> tuple[Field, ...]:
+    """Each enum and number field with the values compatible with every other option as chosen now.
+
+    One exact valid-values query per enum option (the other options fixed), so a value is greyed
+    only when no completion exists with it. When the other options already conflict among
+    themselves nothing is greyed: the page shows the conflict and the nearest valid configuration.
+    """
+    out = []
+    for field in fields:
+        values: tuple[ConfigValue, ...] = ()
+        if isinstance(field.option, EnumOption | IntOption):
+            others = {k: v for k, v in config.items() if k != field.option.name}
+            try:
+                values = valid_values(product, others).get(field.option.name, ())
+            except (DomainError, ValueError):
+                values = ()
+        out.append(replace(field, compatible=frozenset(str(v) for v in values)) if values else field)
+    return tuple(out)
 
 
 def _repaired(page: PortalQuote, config: Mapping[str, ConfigValue]) -> PortalQuote:
