@@ -149,6 +149,8 @@ ROUTES = [
     ("GET", "/v1/sites"),
     ("GET", "/v1/modules"),
     ("GET", "/v1/products"),
+    ("POST", "/v1/products/laptop-stand/valid-values"),
+    ("POST", "/v1/products/laptop-stand/derive"),
     ("POST", "/v1/quotes"),
     ("GET", "/v1/orders"),
     ("GET", "/v1/events"),
@@ -164,6 +166,8 @@ ALLOWED = {
     "/v1/sites": {"admin", "operator", "planner", "alice"},
     "/v1/modules": {"admin", "operator", "planner"},
     "/v1/products": {"admin", "operator", "planner", "alice"},
+    "/v1/products/laptop-stand/valid-values": {"admin", "operator", "planner", "alice"},
+    "/v1/products/laptop-stand/derive": {"admin", "operator", "planner", "alice"},
     "/v1/quotes": {"admin", "operator", "planner", "alice"},
     "/v1/orders": {"admin", "operator", "planner", "alice"},
     "/v1/events": {"admin", "operator"},
@@ -176,7 +180,11 @@ ALLOWED = {
     "/v1/manifests/apply": {"admin"},
 }
 PASSED = {path: 415 for path in ALLOWED if path.startswith("/v1/manifests/")}  # past the role check: no YAML body
-BODIES: dict[str, object] = {"/v1/quotes": {"product": "laptop-stand", "quantity": 1, "market": "de"}}
+BODIES: dict[str, object] = {
+    "/v1/quotes": {"product": "laptop-stand", "quantity": 1, "market": "de"},
+    "/v1/products/laptop-stand/valid-values": {"config": {}},
+    "/v1/products/laptop-stand/derive": {"config": {}},
+}
 
 
 @pytest.mark.parametrize("who", ["admin", "operator", "planner", "alice"])
@@ -250,6 +258,10 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
         "/v1/modules",
         "/v1/products",
         "/v1/quotes",
+        "/v1/products/{name}/valid-values",
+        "/v1/products/{name}/check",
+        "/v1/products/{name}/explain",
+        "/v1/products/{name}/derive",
         "/v1/orders",
         "/v1/orders/{order_id}",
         "/v1/units/{serial}/passport",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -133,3 +133,14 @@ def test_kpi_window_and_site_errors_are_4xx(client: TestClient, keys: Keys) -> N
     empty = client.get("/v1/sites/ohio/schedule", headers=headers).json()
     assert empty["made_at"] is None
     assert empty["planned"] == []
+
+
+def test_kpi_times_must_be_iso_8601_with_an_offset(client: TestClient, keys: Keys) -> None:
+    headers = auth(keys.operator)
+    for bad in ("0.5", "1700000000", "2026-02-30T08:00:00Z", "yesterday"):
+        answer = client.get("/v1/kpis", params={"since": bad}, headers=headers)
+        assert answer.status_code == 422, bad
+        assert answer.json()["errors"][0]["field"] == "query.since"
+    ok = client.get("/v1/kpis", params={"since": "2026-11-30T08:00:00+01:00"}, headers=headers)
+    assert ok.status_code == 200
+    assert datetime.fromisoformat(ok.json()["start"]) == datetime(2026, 11, 30, 7, tzinfo=UTC)

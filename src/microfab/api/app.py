@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microfab import __version__
 from microfab.api import problems, web
-from microfab.api.routes import catalog, events, keys, manifests, operations, orders, quotes
+from microfab.api.routes import catalog, configure, events, keys, manifests, operations, orders, quotes
 from microfab.control.bootstrap import Services, bootstrap
 from microfab.settings import Settings
 
@@ -59,6 +59,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, wider={"/v1/manifests/": limits.manifest_body_bytes})
     for router in (
         catalog.router,
+        configure.router,
         quotes.router,
         orders.router,
         operations.router,

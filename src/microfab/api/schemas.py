@@ -550,3 +550,81 @@ class SchedulePublic(BaseModel):
     lower_bound: int | None
     planned: list[GanttBarPublic]
     actual: list[GanttBarPublic]
+
+
+class ConfigIn(BaseModel):
+    """A (partial) configuration: option name -> value; options left out are open (or defaulted, to check)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    config: dict[str, str | int | bool] = Field(default_factory=dict, max_length=64)
+
+
+class RuleMessage(BaseModel):
+    """A product rule and its message, rendered with the chosen values."""
+
+    rule: str
+    message: str
+
+
+class ConflictPublic(BaseModel):
+    """A minimal set of choices and rules that cannot hold together, and the nearest valid configuration."""
+
+    choices: dict[str, str | int | bool]
+    rules: list[RuleMessage]
+    nearest: dict[str, str | int | bool] | None = None
+    changed: list[str] = Field(default_factory=list, description="Options the nearest configuration changes.")
+
+
+class ValidValuesPublic(BaseModel):
+    """For every open option, exactly the values that still lead to a valid product (no dead ends)."""
+
+    product: str
+    chosen: dict[str, str | int | bool]
+    valid: dict[str, list[str | int | bool]] = Field(
+        description="Open options and their values that extend to a valid configuration; text options list "
+        "their allowed lengths. Every list empty: the choices conflict (see ``conflict``)."
+    )
+    conflict: ConflictPublic | None = None
+
+
+class CheckPublic(BaseModel):
+    """Whether a configuration (defaults filled in) satisfies every rule."""
+
+    product: str
+    config: dict[str, str | int | bool]
+    valid: bool
+    violations: list[RuleMessage]
+
+
+class BomLinePublic(BaseModel):
+    """A material line of one unit."""
+
+    item: str
+    quantity: str = Field(description="Exact decimal.")
+    unit: str
+    unit_cost: MoneyPublic
+    cost: MoneyPublic
+    origin: str
+    hs_code: str
+
+
+class RoutingStepPublic(BaseModel):
+    """A routing step of one unit at standard time."""
+
+    name: str
+    capability: str
+    duration_s: int
+    family: str
+
+
+class DerivationPublic(BaseModel):
+    """What a valid configuration means for the factory: BOM, routing, list price, material cost, mass."""
+
+    product: str
+    config: dict[str, str | int | bool]
+    bom: list[BomLinePublic]
+    routing: list[RoutingStepPublic]
+    list_price: MoneyPublic
+    material_cost: MoneyPublic
+    mass_kg: str

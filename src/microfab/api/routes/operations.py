@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import AwareDatetime
 
 from microfab.api.deps import LockDep, Operator, ServicesDep, Staff
 from microfab.api.problems import Problem, documented
@@ -28,10 +27,19 @@ from microfab.control.escalation import Alert
 from microfab.kpi.oee import ModuleKpis
 
 router = APIRouter(prefix="/v1", tags=["operations"])
+_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 Since = Annotated[
-    AwareDatetime | None, Query(description="Window start (ISO 8601 with offset); default: the first order.")
+    str | None,
+    Query(
+        pattern=_ISO,
+        max_length=40,
+        description="Window start, ISO 8601 with an offset (2026-11-30T08:00:00Z); default: the first order.",
+    ),
 ]
-Until = Annotated[AwareDatetime | None, Query(description="Window end (ISO 8601 with offset); default: now.")]
+Until = Annotated[
+    str | None,
+    Query(pattern=_ISO, max_length=40, description="Window end, ISO 8601 with an offset; default: now."),
+]
 
 
 def alert_public(a: Alert) -> AlertPublic:
@@ -101,10 +109,10 @@ async def kpis(
     """Delivery, ISO 22400 OEE per site and module, and the downtime Pareto, from the recorded events."""
     if site is not None and site not in services.state.network.sites:
         raise Problem(404, "Not found", f"unknown site {site!r}")
-    _window(since, until)
+    start, end = _window(since, until)
     async with lock:
         try:
-            report = operations.report(services, site=site, start=since, end=until)
+            report = operations.report(services, site=site, start=start, end=end)
         except ValueError as exc:
             raise _invalid("query.since", str(exc)) from None
     d = report.delivery
@@ -145,11 +153,11 @@ async def site_schedule(
     """Gantt data of a site: its last recorded schedule (planned) and what actually ran over the window."""
     if site not in services.state.network.sites:
         raise Problem(404, "Not found", f"unknown site {site!r}")
-    _window(since, until)
+    start, end = _window(since, until)
     async with lock:
         created = latest_schedule(services.log, site)
         try:
-            report = operations.report(services, gantt_site=site, start=since, end=until)
+            report = operations.report(services, gantt_site=site, start=start, end=end)
         except ValueError as exc:
             raise _invalid("query.since", str(exc)) from None
     planned = [
@@ -188,9 +196,21 @@ def _oee(k: ModuleKpis) -> OeePublic:
     )
 
 
-def _window(since: datetime | None, until: datetime | None) -> None:
-    if since is not None and until is not None and until < since:
+def _window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """The window's ends as aware datetimes (the pattern already checked the form)."""
+    start, end = _time("query.since", since), _time("query.until", until)
+    if start is not None and end is not None and end < start:
         raise _invalid("query.until", "expected a time at or after since")
+    return start, end
+
+
+def _time(field: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:  # the right shape, an impossible date (2026-02-30)
+        raise _invalid(field, f"not a valid time: {text!r}") from None
 
 
 def _invalid(field: str, message: str) -> Problem:
