@@ -14,8 +14,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microfab import __version__
 from microfab.api import problems, web
-from microfab.api.routes import catalog, configure, events, keys, manifests, operations, orders, quotes
+from microfab.api.routes import (
+    catalog,
+    configure,
+    events,
+    keys,
+    manifests,
+    operations,
+    orders,
+    plans,
+    quotes,
+)
 from microfab.control.bootstrap import Services, bootstrap
+from microfab.control.jobs import JobRunner
 from microfab.settings import Settings
 
 
@@ -27,6 +38,8 @@ class ApiSettings:
     manifest_body_bytes: int = 1024 * 1024  # a whole network's manifests (the example is about 51 KB)
     order_rate_per_s: float = 5.0
     order_burst: int = 20
+    plan_workers: int = 1  # worker processes for planning jobs (the API keeps a core)
+    plan_queue: int = 8  # jobs that may wait; more is a 429
 
 
 def create_app(
@@ -39,9 +52,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = services or bootstrap(settings or Settings.from_env())
         app.state.services = opened
+        app.state.jobs = JobRunner(workers=limits.plan_workers, max_pending=limits.plan_queue)
         try:
             yield
         finally:
+            app.state.jobs.close()
             if services is None:
                 opened.close()
 
@@ -63,6 +78,7 @@ def create_app(
         quotes.router,
         orders.router,
         operations.router,
+        plans.router,
         events.router,
         keys.router,
         manifests.router,

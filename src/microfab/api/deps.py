@@ -11,6 +11,7 @@ from fastapi import Cookie, Depends, Header, Request
 from microfab.api.problems import Problem
 from microfab.control.access import authenticate
 from microfab.control.bootstrap import Services
+from microfab.control.jobs import JobRunner
 from microfab.domain.access import Principal, Role
 
 
@@ -26,7 +27,14 @@ def get_lock(request: Request) -> asyncio.Lock:
     return lock
 
 
+def get_jobs(request: Request) -> JobRunner:
+    """The app's planning job runner."""
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 LockDep = Annotated[asyncio.Lock, Depends(get_lock)]
 
 
@@ -71,6 +79,7 @@ def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal
 
 Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.PLANNER, Role.ADMIN))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR, Role.ADMIN))]
+Planner = Annotated[Principal, Depends(require(Role.PLANNER, Role.ADMIN))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 

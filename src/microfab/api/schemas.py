@@ -628,3 +628,29 @@ class DerivationPublic(BaseModel):
     list_price: MoneyPublic
     material_cost: MoneyPublic
     mass_kg: str
+
+
+class AllocationRequest(BaseModel):
+    """Allocate the applied network's backlog (orders not started) over sites and time buckets."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    buckets: Literal["day", "shift"] = "day"
+    horizon: int | None = Field(default=None, ge=1, le=180, description="Buckets (default 14 days or 42 shifts).")
+    time_limit: float = Field(default=10.0, ge=0.1, le=120.0, description="Seconds for the solve.")
+    gap: float = Field(default=0.01, ge=0.0, le=1.0, description="Relative gap to stop at.")
+
+
+class JobPublic(BaseModel):
+    """A planning job: queued, running, succeeded (with ``result``) or failed (with ``error``)."""
+
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    by: str
+    submitted_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] | None = Field(default=None, description="The plan as JSON (only on the job itself).")
+    error: str | None = None

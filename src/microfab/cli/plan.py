@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +13,8 @@ from rich.table import Table
 
 from microfab.cli.common import fail, services_for
 from microfab.control.plan_backlog import backlog_problem
+from microfab.planning.export import COSTS as _COSTS
+from microfab.planning.export import plan_json
 from microfab.planning.generator import generate
 from microfab.planning.greedy import allocate_greedy
 from microfab.planning.problem import AllocationPlan, AllocationProblem
@@ -24,7 +25,6 @@ console = Console(width=None if sys.stdout.isatty() else 150)
 
 DbOption = Annotated[str | None, typer.Option("--db", envvar="MICROFAB_DB", help="Event log URL.", show_default=False)]
 _BUCKET_HOURS = {"day": 24.0, "shift": 8.0}
-_COSTS = ("production", "freight", "duty", "tardiness", "rejection", "fixed", "total")
 
 
 @app.callback()
@@ -89,49 +89,6 @@ def _backlog(db: str | None, size: str, horizon: int | None) -> AllocationProble
     with services_for(db) as services:
         at = services.now()
         return backlog_problem(services.state, at=at, bucket_hours=hours, buckets=horizon or int(14 * 24 / hours))
-
-
-def plan_json(problem: AllocationProblem, plan: AllocationPlan) -> dict[str, Any]:
-    """The plan as JSON: per order its shares (site, bucket, fraction) or why it is rejected; totals; the solve."""
-    orders: list[dict[str, Any]] = []
-    reasons = {r.order: r.reason for r in plan.rejections}
-    for order in problem.orders:
-        if order.id in reasons:
-            orders.append({"order": order.id, "rejected": reasons[order.id]})
-            continue
-        shares = [
-            {
-                "site": s.site,
-                "bucket": s.bucket,
-                "bucket_label": problem.buckets[s.bucket].label,
-                "completes_by": _moment(problem, problem.buckets[s.bucket].end),
-                "fraction": round(s.fraction, 9),
-                "units": round(s.units, 6),
-                "tardiness_h": round(s.tardiness, 3),
-            }
-            for s in plan.assignments[order.id]
-        ]
-        orders.append({"order": order.id, "shares": shares})
-    return {
-        "status": plan.status.value,
-        "solver": plan.solver,
-        "currency": problem.currency,
-        "objective": round(plan.objective, 6),
-        "lower_bound": plan.lower_bound,
-        "gap": plan.gap,
-        "runtime_s": round(plan.runtime, 3),
-        "variables": plan.variables,
-        "constraints": plan.constraints,
-        "served": len(plan.assignments),
-        "rejected": len(plan.rejections),
-        "open_sites": list(plan.open_sites),
-        "costs": {name: str(getattr(plan.costs, name).amount) for name in _COSTS},
-        "orders": orders,
-    }
-
-
-def _moment(problem: AllocationProblem, hours: float) -> str | None:
-    return (problem.start + timedelta(hours=hours)).isoformat() if problem.start is not None else None
 
 
 def _show(problem: AllocationProblem, plan: AllocationPlan) -> None:

@@ -82,7 +82,8 @@ def page_language(
 PageLanguage = Annotated[str, Depends(page_language)]
 
 
-def _page(request: Request, template: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+def render_page(request: Request, template: str, principal: Principal | None, **context: Any) -> HTMLResponse:
+    """Render *template* in the page's language (``language`` in *context*), with the page headers."""
     language: str = context.pop("language")
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     lang_links = {code: f"{request.url.path}?{urlencode([*query, ('lang', code)])}" for code in i18n.LOCALES}
@@ -116,7 +117,7 @@ async def login_form(
     failed: bool = False,
 ) -> HTMLResponse:
     """The sign-in form: paste an API key."""
-    return _page(request, "login.html.j2", None, language=language, next=safe_next(next, "/"), failed=failed)
+    return render_page(request, "login.html.j2", None, language=language, next=safe_next(next, "/"), failed=failed)
 
 
 @router.post("/login")
@@ -160,7 +161,7 @@ async def console(
         for s in network.sites.values()
     ]
     down = sorted(name for name, state in states.items() if state == "down")
-    return _page(
+    return render_page(
         request,
         "console.html.j2",
         principal,
@@ -201,7 +202,7 @@ async def site_page(
         report = operations.report(services, gantt_site=site)
         created = latest_schedule(services.log, site)
     modules = {n: k for n, k in report.modules.items() if report.site_of[n] == site}
-    return _page(
+    return render_page(
         request,
         "site.html.j2",
         principal,
@@ -220,7 +221,7 @@ async def orders_page(
 ) -> HTMLResponse:
     """The orders the signed-in user may see."""
     orders = queries.orders_for(services.state, principal, limit=500)
-    return _page(request, "orders.html.j2", principal, language=language, orders=orders)
+    return render_page(request, "orders.html.j2", principal, language=language, orders=orders)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
@@ -241,7 +242,7 @@ async def order_page(
     market = services.state.network.markets.get(order.market)
     brand = brand_for(market.brands, language, market.locale) if market is not None else None
     status = status_label(order.status, language)
-    return _page(
+    return render_page(
         request,
         "order.html.j2",
         principal,
@@ -296,7 +297,7 @@ async def quote_page(  # noqa: PLR0913 - the form's own fields
             ship_to=ship_to,
             b2b=b2b,
         )
-    return _page(
+    return render_page(
         request,
         "quote.html.j2",
         principal,
@@ -309,8 +310,11 @@ async def quote_page(  # noqa: PLR0913 - the form's own fields
 
 def install(app: FastAPI) -> None:
     """Mount the pages, their static assets and the login redirect."""
+    from microfab.api.web.planner import router as planner  # noqa: PLC0415 - it builds on this module's helpers
+
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.include_router(router)
+    app.include_router(planner)
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> Response:
