@@ -11,6 +11,7 @@ from microfab.control import operations
 from microfab.control.bootstrap import Services
 from microfab.control.escalation import Escalation
 from microfab.domain.alerts import AlertRaised
+from microfab.domain.commands import PlaceOrder
 from microfab.domain.events import ModuleFaulted, ModuleRepaired
 from microfab.domain.quantities import Duration
 from tests.api.conftest import Keys, auth
@@ -144,3 +145,28 @@ def test_kpi_times_must_be_iso_8601_with_an_offset(client: TestClient, keys: Key
     ok = client.get("/v1/kpis", params={"since": "2026-11-30T08:00:00+01:00"}, headers=headers)
     assert ok.status_code == 200
     assert datetime.fromisoformat(ok.json()["start"]) == datetime(2026, 11, 30, 7, tzinfo=UTC)
+
+
+def test_the_site_page_charts_oee_and_the_downtime_pareto(client: TestClient, keys: Keys, services: Services) -> None:
+    operations.place(services, PlaceOrder("carol", "laptop-stand", {}, 1, "us"))  # the KPI window opens here
+    _, repaired_at = long_repair(services)
+    second = "ohio-laser-cutter-2"
+    services.log.append(
+        f"module-{second}",
+        [ModuleFaulted(repaired_at, second, "chiller"), ModuleRepaired(repaired_at + timedelta(hours=1), second)],
+        expected_version=services.log.stream_version(f"module-{second}"),
+    )
+    stream = f"module-{MODULE}"
+    services.log.append(
+        stream, [ModuleRepaired(repaired_at, MODULE)], expected_version=services.log.stream_version(stream)
+    )
+    client.cookies.set("mf_key", keys.operator)
+    page = client.get("/console/sites/ohio").text
+    assert 'id="oee-chart"' in page
+    pareto = page[page.index('id="pareto-chart"') :]
+    # the laser-source repair took 6 x the laser cutter's MTTR (1.5 h) = 9 h, first; then the 1 h chiller:
+    # cumulative 9 / 10 = 90 %, then 100 %
+    assert services.state.network.module_types["laser-cutter"].mttr.seconds == 5400
+    assert pareto.index("laser source") < pareto.index("chiller")
+    assert "9.0 h · 90 %" in pareto
+    assert "1.0 h · 100 %" in pareto

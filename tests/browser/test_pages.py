@@ -104,6 +104,8 @@ def test_site_page_shows_gantt_and_oee(page: object, site: Site) -> None:
     assert page.locator("svg.gantt rect").count() > 0  # type: ignore[attr-defined]
     assert page.locator('svg.gantt rect[fill="#37474f"]').count() > 0  # type: ignore[attr-defined]  # planned
     assert "OEE" in page.inner_text("main")  # type: ignore[attr-defined]
+    bars = page.locator("#oee-chart rect[fill='#2e7d32']").count()  # type: ignore[attr-defined]
+    assert bars == len(site.services.state.network.modules_at("bavaria"))
     shot(page, "site-bavaria")
 
 

@@ -28,6 +28,7 @@ from microfab.control.controller import latest_schedule
 from microfab.domain.access import Principal, Role
 from microfab.domain.codec import encode
 from microfab.domain.errors import UnknownReferenceError
+from microfab.kpi.downtime import DowntimeCause
 from microfab.l10n import languages as i18n
 from microfab.l10n.documents import status_label
 from microfab.l10n.quote_view import brand_for
@@ -194,7 +195,7 @@ async def acknowledge_alert(alert_id: str, services: ServicesDep, lock: LockDep,
 async def site_page(
     request: Request, language: PageLanguage, site: str, services: ServicesDep, lock: LockDep, principal: PagePrincipal
 ) -> HTMLResponse:
-    """A site: its Gantt (what actually ran) and ISO 22400 OEE per module."""
+    """A site: its Gantt (planned over actual), ISO 22400 OEE per module as a chart and a table, the downtime Pareto."""
     _staff(principal)
     if site not in services.state.network.sites:
         raise Problem(404, "Not found", f"unknown site {site!r}")
@@ -202,6 +203,7 @@ async def site_page(
         report = operations.report(services, gantt_site=site)
         created = latest_schedule(services.log, site)
     modules = {n: k for n, k in report.modules.items() if report.site_of[n] == site}
+    pareto = _pareto([c for c in report.downtime if c.module in modules])
     return render_page(
         request,
         "site.html.j2",
@@ -212,7 +214,20 @@ async def site_page(
         kpi=report.sites.get(site),
         modules=modules,
         gantt=gantt_view(report, created.operations if created else ()),
+        pareto=pareto,
     )
+
+
+def _pareto(causes: list[DowntimeCause], top: int = 12) -> list[tuple[DowntimeCause, float, float]]:
+    """The largest downtime causes, each with its bar length (share of the largest) and the cumulative share."""
+    ranked = sorted(causes, key=lambda c: -c.hours)[:top]
+    total = sum(c.hours for c in causes) or 1.0
+    largest = (ranked[0].hours if ranked else 0.0) or 1.0
+    out, running = [], 0.0
+    for cause in ranked:
+        running += cause.hours
+        out.append((cause, cause.hours / largest, running / total))
+    return out
 
 
 @router.get("/orders", response_class=HTMLResponse)
