@@ -7,6 +7,7 @@ Usage: ``python scripts/test_services.py -- python -m pytest [args...]``
   each ``/etc/postgresql/<version>``, newest first) and wait up to 20 s.
 - Mosquitto on 127.0.0.1:1883: if nothing listens, ``mosquitto -d``; only a warning if that fails.
 - Debian's chromium for the browser tests: ``apt-get install chromium`` when missing (as root).
+- Debian's fonts-noto-cjk for the Japanese invoice PDFs, the same way.
 
 Prints one status line per service, then replaces itself with the command (``os.execvp``), so
 the exit code is the command's own: pytest's 5 (no tests collected) stays a failure.
@@ -145,6 +146,19 @@ def ensure_chromium() -> None:
     status("chromium", "MISSING" if problem else "installed", problem or path)
 
 
+CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+"""What the Japanese invoice tests print with (Debian's fonts-noto-cjk); other fonts would draw tofu."""
+
+
+def ensure_fonts() -> None:
+    """Install Debian's Noto CJK fonts for the Japanese invoice PDFs when they are missing and we may."""
+    if os.path.exists(CJK_FONT):
+        status("fonts", "up", CJK_FONT)
+        return
+    problem = _apt_install("fonts-noto-cjk")
+    status("fonts", "MISSING" if problem else "installed", problem or CJK_FONT)
+
+
 def _apt_install(package: str) -> str | None:
     """``apt-get install -y PACKAGE`` as root; the error text, or None when it worked."""
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
@@ -168,6 +182,7 @@ def main(argv: list[str]) -> int:
     ensure_postgres()
     ensure_mosquitto()
     ensure_chromium()
+    ensure_fonts()
     sys.stdout.flush()
     sys.stderr.flush()
     try:
