@@ -7,8 +7,10 @@ problem (2,000 operations on 20 modules with setups and due dates): first valid 
 model build, and the solve.
 
 ``python -m benchmarks scheduler`` runs Mk01-Mk10 at 10 s and 2 workers, one run each;
-``MICROFAB_BENCH_RUNS`` (median of several runs), ``MICROFAB_BENCH_LIMIT`` and
-``MICROFAB_BENCH_INSTANCES`` (comma-separated) override.
+``MICROFAB_BENCH_RUNS`` (median of several runs; ours and the baseline alternate),
+``MICROFAB_BENCH_LIMIT`` and ``MICROFAB_BENCH_INSTANCES`` (comma-separated) override.
+``MICROFAB_BENCH_SET`` picks another standard set from ``benchmarks/data/fjsp/`` (``hurink_rdata``,
+``dauzere_paulli``; see its README): the same settings must do as well there as on Brandimarte.
 """
 
 from __future__ import annotations
@@ -44,10 +46,20 @@ from microfab.scheduling.heuristics import padded_setups
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "fjsp"
 BASELINE = SHARED / "baseline" / "cpsat_fjsp.py"
 ALL = [f"Mk{i:02d}" for i in range(1, 11)]
+MORE = Path(__file__).resolve().parent / "data" / "fjsp"
 
 
-def _bounds() -> dict[str, int]:
-    with (SHARED / "brandimarte" / "bks.csv").open() as handle:
+def _folder(name: str) -> Path:
+    """The folder of a set: ``brandimarte`` (shared) or one of ``benchmarks/data/fjsp/``."""
+    folder = SHARED / "brandimarte" if name == "brandimarte" else MORE / name
+    if not (folder / "bks.csv").is_file():
+        known = ", ".join(["brandimarte", *sorted(p.name for p in MORE.iterdir() if p.is_dir())])
+        raise SystemExit(f"MICROFAB_BENCH_SET={name!r}: unknown set (known: {known})")
+    return folder
+
+
+def _bounds(folder: Path) -> dict[str, int]:
+    with (folder / "bks.csv").open() as handle:
         return {row["instance"]: int(row["ub"]) for row in csv.DictReader(handle)}
 
 
@@ -141,11 +153,14 @@ def _scale(console: Console, limit: float, workers: int) -> None:
 
 def main(*, quick: bool = False) -> None:
     """Print the side-by-side table (quick: 3 instances at 2 s) and the site-sized timing."""
-    instances = os.environ.get("MICROFAB_BENCH_INSTANCES", "Mk01,Mk02,Mk04" if quick else ",".join(ALL)).split(",")
+    chosen = os.environ.get("MICROFAB_BENCH_SET", "brandimarte")
+    folder = _folder(chosen)
+    bounds = _bounds(folder)
+    default = (["Mk01", "Mk02", "Mk04"] if quick else ALL) if chosen == "brandimarte" else sorted(bounds)
+    instances = os.environ.get("MICROFAB_BENCH_INSTANCES", ",".join(default)).split(",")
     runs = int(os.environ.get("MICROFAB_BENCH_RUNS", "1"))
     limit = float(os.environ.get("MICROFAB_BENCH_LIMIT", "2" if quick else "10"))
     workers = 2
-    bounds = _bounds()
     console = Console(width=150)
     table = Table(
         "instance",
@@ -157,13 +172,15 @@ def main(*, quick: bool = False) -> None:
         "valid",
         "wall ours s",
         "wall base s",
-        title=f"FJSP (Brandimarte), {limit:g} s, {workers} workers, median of {runs} run(s)",
+        title=f"FJSP ({chosen}), {limit:g} s, {workers} workers, median of {runs} run(s)",
     )
     gaps_ours, gaps_base = [], []
     for name in instances:
-        path = SHARED / "brandimarte" / f"{name}.fjs"
-        ours = [_ours(path, limit, workers) for _ in range(runs)]
-        base = [_baseline(path, limit, workers) for _ in range(runs)]
+        path = folder / f"{name}.fjs"
+        ours, base = [], []
+        for _ in range(runs):  # alternate, so that a change in the machine's load hits both alike
+            ours.append(_ours(path, limit, workers))
+            base.append(_baseline(path, limit, workers))
         mo, mb = statistics.median(m for m, _ in ours), statistics.median(m for m, _ in base)
         bound = bounds[name]
         gaps_ours.append(100 * (mo - bound) / bound)

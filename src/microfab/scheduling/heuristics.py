@@ -52,12 +52,22 @@ class _Block:
 
 
 @dataclass(slots=True)
+class _Run:
+    """A batch on a module: when it runs and how many tasks it holds."""
+
+    start: int
+    end: int
+    size: int = 1
+
+
+@dataclass(slots=True)
 class _Lane:
-    """One module's state while dispatching: where the last dispatched task ends, and what is fixed."""
+    """One module's state while dispatching: where the last dispatched task ends, what is fixed, its batches."""
 
     free: int
     family: str | None
     blocks: list[_Block] = field(default_factory=list)
+    runs: dict[str, list[_Run]] = field(default_factory=dict)
 
 
 def padded_setups(problem: SchedulingProblem, limit: int) -> dict[str, dict[str | None, int]]:
@@ -99,7 +109,9 @@ class _Dispatcher:
                 start, module = task.fixed.start, task.fixed.module
                 end = start + task.durations[module]
                 self.placed[task.id] = Placement(task.id, module, start, end)
-                self.lanes[module].blocks.append(_Block(start, end, task.family))
+                if not self._joined(task, module, start):
+                    self.lanes[module].blocks.append(_Block(start, end, task.family))
+                    self._open(task, module, start, end)
         for lane in self.lanes.values():
             lane.blocks.sort(key=lambda b: (b.start, b.end))
             for block in lane.blocks:  # fixed work over before the module is free sets it up
@@ -129,18 +141,56 @@ class _Dispatcher:
         return self.problem.setup(module, before, after)
 
     def place(self, task: Task, ready: int) -> Placement:
-        """Put *task* where it ends first, and book it."""
+        """Put *task* where it ends first (joining a batch of its key on a tie), and book it."""
         best: Placement | None = None
+        best_key: tuple[int, int, int] | None = None
         for module, duration in task.durations.items():
-            start = self.start_on(task, module, ready)
-            if best is None or (start + duration, self.rank[module]) < (best.end, self.rank[best.module]):
-                best = Placement(task.id, module, start, start + duration)
-        assert best is not None
+            options = [(self.start_on(task, module, ready), 1)]
+            run = self._open_run(task, module, ready)
+            if run is not None:
+                options.append((run.start, 0))
+            for start, new in options:
+                key = (start + duration, new, self.rank[module])
+                if best_key is None or key < best_key:
+                    best, best_key = Placement(task.id, module, start, start + duration), key
+        assert best is not None and best_key is not None
+        self.placed[task.id] = best
+        if not best_key[1]:
+            self._joined(task, best.module, best.start)
+            return best
         lane = self.lanes[best.module]
         lane.free, lane.family = best.end, task.family
         # the fixed blocks jumped over now set the family only if they come after the task
-        self.placed[task.id] = best
+        self._open(task, best.module, best.start, best.end)
         return best
+
+    def _open_run(self, task: Task, module: str, ready: int) -> _Run | None:
+        """The earliest batch of *task*'s key on *module* it can still join (not before *ready*)."""
+        if task.batch is None or not self.problem.batches(module):
+            return None
+        capacity = self.problem.batch_capacity[module]
+        duration = task.durations[module]
+        fits = [
+            run
+            for run in self.lanes[module].runs.get(task.batch, ())
+            if run.size < capacity and run.start >= ready and run.end - run.start == duration
+        ]
+        return min(fits, key=lambda run: run.start, default=None)
+
+    def _joined(self, task: Task, module: str, start: int) -> bool:
+        """Add *task* to its key's batch starting at *start* on *module*, if there is one with room."""
+        if task.batch is None or not self.problem.batches(module):
+            return False
+        for run in self.lanes[module].runs.get(task.batch, ()):
+            if run.start == start and run.size < self.problem.batch_capacity[module]:
+                run.size += 1
+                return True
+        return False
+
+    def _open(self, task: Task, module: str, start: int, end: int) -> None:
+        """Record a new batch led by *task* (on a module that batches)."""
+        if task.batch is not None and self.problem.batches(module):
+            self.lanes[module].runs.setdefault(task.batch, []).append(_Run(start, end))
 
 
 def dispatch(

@@ -151,6 +151,10 @@ class Task:
     fixed
         Where the task already is (started or finished work in repair mode): it stays there;
         release, module release and unavailability do not apply to it.
+    batch
+        Batch key: tasks with the same key are identical operations (same family, and the same
+        duration on every module that batches) that may run together in one batch on a module
+        with a batch capacity above 1 (`SchedulingProblem.batch_capacity`); None: never batched.
     """
 
     id: str
@@ -162,6 +166,7 @@ class Task:
     weight: int = 1
     family: str | None = None
     fixed: Pin | None = None
+    batch: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -213,6 +218,9 @@ class SchedulingProblem:
         What to minimise.
     reference
         Task id -> its placement in the previous schedule, for the stability criterion.
+    batch_capacity
+        Module -> how many tasks of one batch key it can run together (a batch: same start,
+        same end); absent modules run one task at a time.
     """
 
     tasks: tuple[Task, ...]
@@ -224,6 +232,7 @@ class SchedulingProblem:
     unavailable: Mapping[str, tuple[tuple[Seconds, Seconds], ...]] = field(default_factory=dict)
     objective: Objective = field(default_factory=Objective)
     reference: Mapping[str, Placement] = field(default_factory=dict)
+    batch_capacity: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
@@ -234,12 +243,14 @@ class SchedulingProblem:
         windows = {m: tuple(sorted((int(a), int(b)) for a, b in w)) for m, w in self.unavailable.items()}
         object.__setattr__(self, "unavailable", _frozen(windows))
         object.__setattr__(self, "reference", _frozen(self.reference))
+        object.__setattr__(self, "batch_capacity", _frozen(self.batch_capacity))
         _check_unique("modules", "module", self.modules)
         _check_unique("tasks", "task id", (t.id for t in self.tasks))
         self._check_modules()
         self._check_tasks()
+        self._check_batches()
         topological_order(self.tasks)
-        _check_pins(self.tasks)
+        _check_pins(self.tasks, self.batch_capacity)
 
     def _check_modules(self) -> None:
         known = set(self.modules)
@@ -275,6 +286,35 @@ class SchedulingProblem:
             if task_id not in ids:
                 raise ValueError(f"reference: unknown task {task_id!r}")
 
+    def _check_batches(self) -> None:
+        known = set(self.modules)
+        for module, capacity in self.batch_capacity.items():
+            if module not in known:
+                raise ValueError(f"batch_capacity: unknown module {module!r}")
+            if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+                raise ValueError(f"batch_capacity: module {module!r}: expected an int >= 1, got {capacity!r}")
+        first: dict[str, Task] = {}
+        for task in self.tasks:
+            if task.batch is None:
+                continue
+            other = first.setdefault(task.batch, task)
+            if other.family != task.family:
+                raise ValueError(
+                    f"batch: tasks {other.id!r} and {task.id!r} share batch key {task.batch!r} "
+                    f"but not their family ({other.family!r} vs {task.family!r})"
+                )
+            for module in task.durations.keys() & other.durations.keys():
+                if self.batches(module) and task.durations[module] != other.durations[module]:
+                    raise ValueError(
+                        f"batch: tasks {other.id!r} and {task.id!r} share batch key {task.batch!r} but last "
+                        f"{other.durations[module]} s and {task.durations[module]} s on module {module!r}, "
+                        "which batches: identical operations must last the same"
+                    )
+
+    def batches(self, module: str) -> bool:
+        """Whether *module* can run several tasks of one batch key together."""
+        return self.batch_capacity.get(module, 1) > 1
+
     @property
     def free_tasks(self) -> tuple[Task, ...]:
         """The tasks the solver may place (not fixed)."""
@@ -298,20 +338,28 @@ class SchedulingProblem:
         raise KeyError(task_id)
 
 
-def _check_pins(tasks: Iterable[Task]) -> None:
-    """Raise `ValueError` naming two fixed tasks that overlap on one module."""
-    by_module: dict[str, list[tuple[int, int, str]]] = {}
+def _check_pins(tasks: Iterable[Task], capacity: Mapping[str, int]) -> None:
+    """Raise `ValueError` naming two fixed tasks that overlap on one module (other than in one batch)."""
+    by_module: dict[str, list[tuple[int, int, str, str | None]]] = {}
     for task in tasks:
         if task.fixed is not None:
             start = task.fixed.start
             by_module.setdefault(task.fixed.module, []).append(
-                (start, start + task.durations[task.fixed.module], task.id)
+                (start, start + task.durations[task.fixed.module], task.id, task.batch)
             )
     for module, spans in by_module.items():
-        spans.sort()
-        for (_, end, first), (start, _, second) in itertools.pairwise(spans):
-            if start < end:
+        spans.sort(key=lambda span: span[:3])
+        size = 1
+        for (start_a, end, first, key_a), (start, _, second, key) in itertools.pairwise(spans):
+            together = capacity.get(module, 1) > 1 and key is not None and (start_a, key_a) == (start, key)
+            size = size + 1 if together else 1
+            if start < end and not together:
                 raise ValueError(f"fixed: tasks {first!r} and {second!r} overlap on module {module!r}")
+            if size > capacity.get(module, 1):
+                raise ValueError(
+                    f"fixed: task {second!r} makes a batch of {size} on module {module!r}, "
+                    f"above its capacity {capacity.get(module, 1)}"
+                )
 
 
 def _check_unique(field_name: str, kind: str, names: Iterable[str]) -> None:

@@ -15,14 +15,18 @@ sum needs made CP-SAT find makespans 5-25 % worse on Brandimarte Mk04 and Mk07.
 from __future__ import annotations
 
 import logging
+import math
 import random
+import threading
 import time
 from collections.abc import Sequence
+from fractions import Fraction
 
+from microfab.scheduling import tabu
 from microfab.scheduling.cpsat import CpSatModel, Outcome, constraints
 from microfab.scheduling.evaluate import cost, makespan
 from microfab.scheduling.heuristics import greedy_schedule, padded_setups
-from microfab.scheduling.problem import Criterion, SchedulingProblem, topological_order
+from microfab.scheduling.problem import Criterion, SchedulingProblem, Task, topological_order
 from microfab.scheduling.result import Placement, Result, Status
 from microfab.scheduling.validate import validate
 
@@ -41,6 +45,13 @@ _FREE_WINDOW = 0.5
 """Share of the makespan (a random window, new each round) whose tasks keep their module choice
 free in a frozen run; 0 would freeze every choice. 0.5 did as well or better than 0, 0.3 and 0.7
 on Mk05, Mk06, Mk09 and Mk10 (10 s, 2 workers)."""
+
+_HYBRID_FROM = 0.2
+"""From this many seconds for a makespan-first stage that the tabu search models, `_hybrid` runs."""
+
+_HYBRID_PLAN = (0.15, 0.45, 0.2, 1.0)
+"""`_hybrid`'s phases as shares of its time: tabu, CP-SAT, tabu, CP-SAT for what is left. The
+first CP-SAT phase is long enough to prove the easy instances optimal as the plain model would."""
 
 _FIRST_PHASE_SHARE = 0.8
 """Share of the time limit the first stage may use when later stages follow (a middle stage: half
@@ -167,7 +178,9 @@ def _optimise(
         share = 1.0 if stage == len(stages) - 1 else _FIRST_PHASE_SHARE if stage == 0 else 0.5
         model.minimise(stage)
         budget = max(0.01, share * remaining)
-        if stage == 0 and budget >= _ALTERNATE_FROM:
+        if stage == 0 and best and tabu.applies(problem) and budget >= _HYBRID_FROM:
+            outcome = _hybrid(model, best, time.perf_counter() + budget, workers, seed)
+        elif stage == 0 and budget >= _ALTERNATE_FROM:
             outcome = _alternate(model, best, time.perf_counter() + budget, workers, seed)
         else:
             outcome = model.run(best, time_limit=budget, workers=workers, seed=seed)
@@ -183,6 +196,64 @@ def _optimise(
         logger.error("CP-SAT schedule failed validation (%s); returning the dispatch", "; ".join(violations[:3]))
         return (Status.FEASIBLE, start_from, bound) if start_from else (Status.UNKNOWN, (), bound)
     return (Status.OPTIMAL if optimal else Status.FEASIBLE), best, bound
+
+
+def _hybrid(model: CpSatModel, start_from: tuple[Placement, ...], deadline: float, workers: int, seed: int) -> Outcome:
+    """Tabu search and CP-SAT in turn on a makespan-first problem, each starting from the other's best.
+
+    The tabu search (`microfab.scheduling.tabu`) moves fast through module choices and orders;
+    CP-SAT, hinted with its schedule, improves on it and proves bounds; the phases are
+    `_HYBRID_PLAN`. With more than one worker, CP-SAT keeps ``workers - 1`` of them busy on the
+    full model while the tabu search runs (the solver releases the GIL), so no core idles.
+    """
+    problem = model.problem
+    weight = problem.objective.stages[0][Criterion.MAKESPAN]
+    total = deadline - time.perf_counter()
+    best, bound = start_from, model.floor * weight
+    concurrent = workers > 1
+    for round_, share in enumerate(_HYBRID_PLAN):
+        left = deadline - time.perf_counter()
+        if left <= _MIN_SLICE:
+            break
+        until = time.perf_counter() + min(left, share * total)
+        if round_ % 2 == 0:
+            side = _Side(model, best, until - time.perf_counter(), workers - 1, seed + round_) if concurrent else None
+            best = tabu.improve(problem, best, deadline=until, seed=seed + round_, target=bound // weight)
+            if side is not None:
+                outcome = side.join()
+                bound = max(bound, outcome.bound or 0)
+                if outcome.placements and makespan(outcome.placements) < makespan(best):
+                    best = outcome.placements
+                if outcome.status is Status.OPTIMAL:
+                    return Outcome(Status.OPTIMAL, best, weight * makespan(best), bound)
+        else:
+            outcome = model.run(best, time_limit=until - time.perf_counter(), workers=workers, seed=seed + round_)
+            bound = max(bound, outcome.bound or 0)
+            if outcome.placements and makespan(outcome.placements) <= makespan(best):
+                best = outcome.placements
+            if outcome.status is Status.OPTIMAL:
+                return Outcome(Status.OPTIMAL, best, weight * makespan(best), bound)
+        if weight * makespan(best) <= bound:
+            return Outcome(Status.OPTIMAL, best, weight * makespan(best), bound)
+    return Outcome(Status.FEASIBLE, best, weight * makespan(best), bound)
+
+
+class _Side:
+    """A CP-SAT run on its own thread (the solver releases the GIL), for a fixed time."""
+
+    def __init__(self, model: CpSatModel, hint: tuple[Placement, ...], seconds: float, workers: int, seed: int):
+        self._outcome = Outcome(Status.UNKNOWN, (), None, None)
+
+        def run() -> None:
+            self._outcome = model.run(hint, time_limit=max(0.01, seconds), workers=workers, seed=seed)
+
+        self._thread = threading.Thread(target=run, name="cpsat-side", daemon=True)
+        self._thread.start()
+
+    def join(self) -> Outcome:
+        """Wait for the run to end and return what it found."""
+        self._thread.join()
+        return self._outcome
 
 
 def _alternate(
@@ -275,7 +346,7 @@ def lower_bound(problem: SchedulingProblem) -> int:
 
     The chain bound uses each task's shortest duration (a fixed task its own end); the work
     bound divides the sum of the free tasks' shortest durations by the number of modules,
-    rounded up.
+    rounded up (a task that may batch counts its duration over the module's capacity).
     """
     if not problem.tasks:
         return 0
@@ -288,8 +359,15 @@ def lower_bound(problem: SchedulingProblem) -> int:
             continue
         ready = max([task.release, *(finish[p] for p in task.predecessors)])
         finish[task_id] = min(max(ready, problem.module_release.get(m, 0)) + d for m, d in task.durations.items())
-    work = sum(t.min_duration for t in problem.tasks if t.fixed is None)
-    return max(0, *finish.values(), -(-work // len(problem.modules)))
+    work = sum(_work(problem, t) for t in problem.tasks if t.fixed is None)
+    return max(0, *finish.values(), math.ceil(work / len(problem.modules)))
+
+
+def _work(problem: SchedulingProblem, task: Task) -> Fraction:
+    """The least module time *task* can take: its shortest duration, shared by a full batch where it may batch."""
+    if task.batch is None:
+        return Fraction(task.min_duration)
+    return min(Fraction(d, problem.batch_capacity.get(m, 1)) for m, d in task.durations.items())
 
 
 def _sorted(placements: Sequence[Placement]) -> tuple[Placement, ...]:

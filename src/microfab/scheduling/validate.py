@@ -25,7 +25,9 @@ def validate(problem: SchedulingProblem, placements: Sequence[Placement]) -> lis
     placements overlapping on a module (touching ends are fine) and, between consecutive
     placements on a module (and from the module's initial family, counted from its
     release), at least the setup time
-    their families need. Placements of unknown tasks are reported too.
+    their families need. On a module with a batch capacity, tasks of one batch key may share
+    a run (same start and same end), at most that many at a time; a run that overlaps another
+    is named with both batch keys. Placements of unknown tasks are reported too.
 
     Parameters
     ----------
@@ -99,28 +101,70 @@ def _check_modules(problem: SchedulingProblem, placements: Iterable[Placement]) 
     by_module: defaultdict[str, list[Placement]] = defaultdict(list)
     for placement in placements:
         by_module[placement.module].append(placement)
-    family = {t.id: t.family for t in problem.tasks}
-    fixed = {t.id for t in problem.tasks if t.fixed is not None}
-    errors = []
+    errors: list[str] = []
     for module, items in by_module.items():
-        items.sort(key=lambda p: (p.start, p.end, p.task))
-        latest: Placement | None = None  # the placement seen so far that ends last
-        previous_family = problem.initial_family.get(module)
-        for placement in items:
-            if latest is not None and placement.start < latest.end:
-                errors.append(
-                    f"module {module!r}: task {placement.task!r} [{placement.start}, {placement.end}) overlaps "
-                    f"task {latest.task!r} [{latest.start}, {latest.end})"
-                )
-            ready = problem.module_release.get(module, 0) if latest is None else latest.end
-            setup = problem.setup(module, previous_family, family[placement.task])
-            if setup and placement.start < ready + setup and placement.task not in fixed:
-                after = "the module's initial family" if latest is None else f"task {latest.task!r}"
-                errors.append(
-                    f"module {module!r}: task {placement.task!r} starts at {placement.start}, "
-                    f"less than the {setup} s setup after {after} (ready at {ready})"
-                )
-            if latest is None or placement.end > latest.end:
-                latest = placement
-            previous_family = family[placement.task]
+        errors += _check_module(problem, module, _batches(problem, module, items, errors))
     return errors
+
+
+def _batches(
+    problem: SchedulingProblem, module: str, items: list[Placement], errors: list[str]
+) -> list[list[Placement]]:
+    """The module's runs: placements grouped into batches (same key, start and end) where it batches."""
+    if not problem.batches(module):
+        return [[p] for p in items]
+    key = {t.id: t.batch for t in problem.tasks}
+    groups: defaultdict[tuple[object, ...], list[Placement]] = defaultdict(list)
+    for placement in items:
+        batch = key[placement.task]
+        tag = (placement.start, placement.end, batch) if batch is not None else (placement.task,)
+        groups[tag].append(placement)
+    capacity = problem.batch_capacity[module]
+    for group in groups.values():
+        if len(group) > capacity:
+            names = ", ".join(repr(p.task) for p in sorted(group, key=lambda p: p.task))
+            errors.append(
+                f"module {module!r}: batch at {group[0].start} of {len(group)} tasks ({names}) "
+                f"exceeds its capacity {capacity}"
+            )
+    return list(groups.values())
+
+
+def _check_module(problem: SchedulingProblem, module: str, runs: list[list[Placement]]) -> list[str]:
+    """No two runs overlap; between consecutive runs (and from the initial family), the setup."""
+    tasks = {t.id: t for t in problem.tasks}
+    runs.sort(key=lambda run: (run[0].start, run[0].end, min(p.task for p in run)))
+    errors = []
+    latest: Placement | None = None  # the placement seen so far that ends last
+    previous_family = problem.initial_family.get(module)
+    for run in runs:
+        placement = min(run, key=lambda p: p.task)
+        task = tasks[placement.task]
+        if latest is not None and placement.start < latest.end:
+            errors.append(
+                _overlap(module, placement, task, latest, tasks[latest.task], batches=problem.batches(module))
+            )
+        ready = problem.module_release.get(module, 0) if latest is None else latest.end
+        setup = problem.setup(module, previous_family, task.family)
+        if setup and placement.start < ready + setup and all(tasks[p.task].fixed is None for p in run):
+            after = "the module's initial family" if latest is None else f"task {latest.task!r}"
+            errors.append(
+                f"module {module!r}: task {placement.task!r} starts at {placement.start}, "
+                f"less than the {setup} s setup after {after} (ready at {ready})"
+            )
+        if latest is None or placement.end > latest.end:
+            latest = placement
+        previous_family = task.family
+    return errors
+
+
+def _overlap(module: str, placement: Placement, task: Task, latest: Placement, other: Task, *, batches: bool) -> str:
+    text = (
+        f"module {module!r}: task {placement.task!r} [{placement.start}, {placement.end}) overlaps "
+        f"task {latest.task!r} [{latest.start}, {latest.end})"
+    )
+    if batches and task.batch is not None and task.batch == other.batch:
+        return f"{text}: one batch must share its start and end"
+    if batches and (task.batch is not None or other.batch is not None):
+        return f"{text}: batch keys {other.batch!r} and {task.batch!r} differ, only identical operations share a batch"
+    return text

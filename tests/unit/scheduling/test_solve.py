@@ -191,6 +191,7 @@ def test_greedy_fallback_when_cp_sat_finds_nothing(
         return solve_module.Outcome(Status.UNKNOWN, (), None, None)
 
     monkeypatch.setattr(solve_module.CpSatModel, "run", nothing)
+    monkeypatch.setattr(solve_module.tabu, "applies", lambda _problem: False)
     with caplog.at_level(logging.INFO, logger="microfab.scheduling.solve"):
         result = solved(flow_shop)
     assert result.status is Status.FEASIBLE
@@ -198,6 +199,22 @@ def test_greedy_fallback_when_cp_sat_finds_nothing(
     assert set(result.placements) == set(greedy_schedule(flow_shop))
     assert result.lower_bound == 6
     assert "returning the greedy dispatch" in caplog.text
+
+
+def test_tabu_search_improves_on_the_greedy_when_cp_sat_finds_nothing(
+    monkeypatch: pytest.MonkeyPatch, flow_shop: SchedulingProblem
+) -> None:
+    def nothing(*_args: object, **_kwargs: object) -> object:
+        return solve_module.Outcome(Status.UNKNOWN, (), None, None)
+
+    monkeypatch.setattr(solve_module.CpSatModel, "run", nothing)
+    assert solve_module.tabu.applies(flow_shop)
+    result = solved(flow_shop)  # validated inside
+    assert result.status is Status.FEASIBLE
+    assert result.objective is not None
+    # The greedy dispatch makes 10 (the test above); the tabu search alone finds the 8 CP-SAT proves optimal.
+    assert result.objective < makespan(greedy_schedule(flow_shop))
+    assert result.objective == 8
 
 
 def test_no_fallback_when_the_greedy_breaks_the_horizon(

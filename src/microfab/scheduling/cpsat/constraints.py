@@ -17,6 +17,14 @@ CIRCUIT_LIMIT = 30
 CUMULATIVE_GROUPS = 40
 """At most this many redundant cumulatives (the largest machine groups)."""
 
+BATCH_REACH = 4
+"""A task may join the batch of one of the ``BATCH_REACH * capacity`` tasks of its key before it
+(input order) on a module: the model stays linear in the tasks while small orders, whose tasks come
+together, can batch fully."""
+
+Run = tuple[cp_model.IntVar | int, cp_model.IntervalVar]
+"""A task's own run on a module: the literal that it is there and leads its run, and its interval."""
+
 
 def add_precedence(model: cp_model.CpModel, problem: SchedulingProblem, tasks: Mapping[str, TaskVars]) -> None:
     """``end(pred) <= start(succ)`` for every precedence."""
@@ -53,19 +61,65 @@ def add_modules(
             by_module[module].append(variables)
     for module in problem.modules:
         candidates = by_module.get(module, [])
+        runs = _runs(model, problem, module, candidates)
         windows = [
             model.new_fixed_size_interval_var(start, end - start, f"off[{module},{start}]")
             for start, end in _windows(problem, module, candidates, horizon)
         ]
         if module in padded:
-            intervals = _padded(model, problem, module, candidates, padded[module]) + windows
+            intervals = _padded(model, problem, module, candidates, padded[module], runs) + windows
         elif _needs_setups(problem, module, candidates):
-            intervals = [v.on[module] for v in candidates] + windows
-            _add_circuit(model, problem, module, candidates)
+            intervals = [runs[v.task.id][1] for v in candidates] + windows
+            _add_circuit(model, problem, module, candidates, runs)
         else:
-            intervals = [v.on[module] for v in candidates] + windows
+            intervals = [runs[v.task.id][1] for v in candidates] + windows
         if len(intervals) > 1:
             model.add_no_overlap(intervals)
+
+
+def _runs(
+    model: cp_model.CpModel, problem: SchedulingProblem, module: str, candidates: Sequence[TaskVars]
+) -> dict[str, Run]:
+    """Each candidate's own run on *module*; on a batching module, tasks of one key may join another's run.
+
+    A task on the module either leads its own run or joins the run of an earlier task of its
+    key (within `BATCH_REACH` times the capacity), starting with it; a run holds at most the
+    module's capacity. Only leading tasks' intervals go into the module's NoOverlap and setups.
+    """
+    runs: dict[str, Run] = {v.task.id: (v.chosen[module], v.on[module]) for v in candidates}
+    if not problem.batches(module):
+        return runs
+    capacity = problem.batch_capacity[module]
+    groups: dict[str, list[TaskVars]] = defaultdict(list)
+    for variables in candidates:
+        if variables.task.batch is not None:
+            groups[variables.task.batch].append(variables)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        leads: list[cp_model.IntVar] = []
+        members: list[list[cp_model.IntVar]] = []
+        for j, variables in enumerate(group):
+            task = variables.task
+            own = model.new_bool_var(f"leads[{module},{task.id}]")
+            joins = []
+            for i in range(max(0, j - BATCH_REACH * capacity), j):
+                join = model.new_bool_var(f"joins[{module},{task.id},{group[i].task.id}]")
+                model.add_implication(join, leads[i])
+                model.add(variables.start == group[i].start).only_enforce_if(join)
+                members[i].append(join)
+                joins.append(join)
+            model.add(own + sum(joins) == variables.chosen[module])
+            interval = model.new_optional_fixed_size_interval_var(
+                variables.start, task.durations[module], own, f"run[{task.id}@{module}]"
+            )
+            runs[task.id] = (own, interval)
+            leads.append(own)
+            members.append([])
+        for own, joined in zip(leads, members, strict=True):
+            if joined:
+                model.add(sum(joined) <= (capacity - 1) * own)
+    return runs
 
 
 def _windows(
@@ -101,14 +155,18 @@ def _needs_setups(problem: SchedulingProblem, module: str, candidates: Sequence[
 
 
 def _add_circuit(
-    model: cp_model.CpModel, problem: SchedulingProblem, module: str, candidates: Sequence[TaskVars]
+    model: cp_model.CpModel,
+    problem: SchedulingProblem,
+    module: str,
+    candidates: Sequence[TaskVars],
+    runs: Mapping[str, Run],
 ) -> None:
     """Exact sequence-dependent setups: a circuit through the module's tasks (node 0 is the depot)."""
     arcs: list[tuple[int, int, cp_model.LiteralT]] = []
     initial = problem.initial_family.get(module)
     release = problem.module_release.get(module, 0)
     for i, first in enumerate(candidates, start=1):
-        present = first.chosen[module]
+        present = runs[first.task.id][0]
         is_first = model.new_bool_var(f"first[{module},{first.task.id}]")
         arcs += [(0, i, is_first), (i, 0, model.new_bool_var(f"last[{module},{first.task.id}]"))]
         if not isinstance(present, int):
@@ -133,16 +191,17 @@ def _padded(
     module: str,
     candidates: Sequence[TaskVars],
     pads: Mapping[str | None, int],
+    runs: Mapping[str, Run],
 ) -> list[cp_model.IntervalVar]:
     """Conservative setups for large modules: each task books the longest setup any family may need before it."""
     release = problem.module_release.get(module, 0)
     initial = problem.initial_family.get(module)
     intervals = []
     for variables in candidates:
-        task, literal = variables.task, variables.chosen[module]
+        task, (literal, own) = variables.task, runs[variables.task.id]
         pad = pads[task.family]
         if task.fixed is not None:
-            intervals.append(variables.on[module])
+            intervals.append(own)
             continue
         duration = task.durations[module]
         lead = problem.setup(module, initial, task.family)

@@ -110,7 +110,7 @@ class CpSatModel:
         add_precedence(self.model, problem, self.tasks)
         add_module_releases(self.model, problem, self.tasks)
         add_modules(self.model, problem, self.tasks, horizon=horizon, padded=self.padded)
-        if cumulative:
+        if cumulative and not any(problem.batches(m) for m in problem.modules):
             add_cumulative_relaxation(self.model, problem, self.tasks)
         if keep_order:
             self._keep_order(frozen)
