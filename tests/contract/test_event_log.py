@@ -42,6 +42,8 @@ from microfab.domain.events import (
     ResourceApplied,
     ResourceDeleted,
     ScheduleCreated,
+    TelemetryLost,
+    TelemetryRestored,
     UnitCompleted,
 )
 from microfab.domain.invoices import (
@@ -215,6 +217,10 @@ def sample_events() -> dict[str, Event]:
         "OrderDelivered": OrderDelivered(at=T0.astimezone(SAO_PAULO), order_id="o-1", on_time=True),
         "ModuleFaulted": ModuleFaulted(at=T0, module="mill-1", reason="spindle overload ⚠ – ünïcode"),
         "ModuleRepaired": ModuleRepaired(at=T0 + timedelta(microseconds=1), module="mill-1"),
+        "TelemetryLost": TelemetryLost(
+            at=T0.astimezone(WEST), site="porto", broker="mqtts://broker.porto:8883", reason="unreachable at start"
+        ),
+        "TelemetryRestored": TelemetryRestored(at=T0, site="porto", broker="mqtts://broker.porto:8883"),
         "ApiKeyCreated": ApiKeyCreated(
             at=T0, key_id="a1b2c3d4e5f6", role="customer", customer="acme", market=None, digest="0" * 64, label="ü"
         ),

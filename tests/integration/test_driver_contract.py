@@ -1,4 +1,5 @@
-"""One body over both `ModuleDriver` implementations: the twin's `SimDriver` and `OpcUaDriver` on a real server."""
+"""One body over every `ModuleDriver`: the twin's `SimDriver`, `OpcUaDriver` on a real server, and
+`CompositeDriver` with the module on a server or in the twin (paced by the network clock)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from microfab.domain.events import OperationCompleted, OperationStarted
 from microfab.domain.quantities import Duration
 from microfab.drivers.base import DriverEvent, ModuleDriver, ShipmentArrived
+from microfab.drivers.composite import CompositeDriver
 from microfab.drivers.opcua import OpcUaDriver
 from microfab.drivers.packml_server import ModuleServer
 from microfab.drivers.sim import SimDriver
@@ -45,7 +47,42 @@ async def opcua() -> AsyncIterator[tuple[ModuleDriver, timedelta]]:
         await driver.close()
 
 
-@pytest.mark.parametrize("factory", [sim, opcua], ids=["sim", "opcua"])
+def _scaled_clock(scale: float) -> Callable[[], datetime]:
+    origin, started = datetime(2026, 11, 30, tzinfo=UTC), time.monotonic()
+    return lambda: origin + timedelta(seconds=(time.monotonic() - started) / scale)
+
+
+@asynccontextmanager
+async def composite_opcua() -> AsyncIterator[tuple[ModuleDriver, timedelta]]:
+    scale = 0.0005  # mill-1 on a module server, mill-2 in the twin (idle)
+    async with ModuleServer([("mill-1", MTYPE)], port=0, time_scale=scale) as server:
+        endpoints = {"mill-1": server.endpoint, "mill-2": None}
+        driver = CompositeDriver(
+            network(endpoints, MTYPE), clock=_scaled_clock(scale), time_scale=scale, breakdowns=False
+        )
+        assert driver.real_modules == ("mill-1",)
+        assert driver.simulated_modules == ("mill-2",)
+        assert await driver.connect(timeout=10)
+        yield driver, timedelta(seconds=400)
+        await driver.close()
+
+
+@asynccontextmanager
+async def composite_sim() -> AsyncIterator[tuple[ModuleDriver, timedelta]]:
+    scale = 0.0005  # mill-1 in the twin, paced by the scaled clock
+    driver = CompositeDriver(
+        network({"mill-1": None}, MTYPE), clock=_scaled_clock(scale), time_scale=scale, breakdowns=False
+    )
+    assert driver.simulated_modules == ("mill-1",)
+    yield driver, timedelta(seconds=400)
+    await driver.close()
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [sim, opcua, composite_opcua, composite_sim],
+    ids=["sim", "opcua", "composite-opcua", "composite-sim"],
+)
 def test_dispatch_and_ship_contract(factory: Factory) -> None:
     async def body() -> list[DriverEvent]:
         async with factory() as (driver, step):

@@ -18,6 +18,7 @@ from microfab.api.routes import (
     catalog,
     configure,
     events,
+    genealogy,
     keys,
     manifests,
     operations,
@@ -82,6 +83,7 @@ def create_app(
         events.router,
         keys.router,
         manifests.router,
+        genealogy.router,
     ):
         app.include_router(router, responses=problems.documented(400, 401, 403, 404, 405, 413, 422, 429, 503))
 

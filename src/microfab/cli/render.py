@@ -269,6 +269,7 @@ async def with_progress(
     arrivals: Sequence[tuple[datetime, PlaceOrder]] = (),
     driver: str = "sim",
     time_scale: float = 1.0,
+    mqtt: str | None = None,
 ) -> RunSummary:
     """Run the network with a progress bar over network time."""
     start = services.now()
@@ -286,6 +287,7 @@ async def with_progress(
             progress=tick,
             driver=driver,
             time_scale=time_scale,
+            mqtt=mqtt,
         )
 
 

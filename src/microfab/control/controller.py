@@ -1,4 +1,4 @@
-"""The network controller: the fast loop (dispatch) and the medium loop (re-schedule) of every site.
+"""The network controller: the fast loop (dispatch) of every site, driving the medium and slow loops.
 
 Event driven: each thing a driver reports (an operation started or completed, a module
 faulted or was repaired, a shipment arrived) is recorded, then the controller decides
@@ -6,6 +6,10 @@ what follows, records those decisions, and only then acts on the driver (outbox 
 A controller that is killed and started again rebuilds from the log with `Controller.start`:
 work that was dispatched but not finished is dispatched again, shipments in transit are
 shipped again for their remaining time.
+
+The work in progress is `microfab.control.work.Work`; re-scheduling a site is
+`microfab.control.medium_loop.reschedule`; moving late orders is `microfab.control.slowloop`.
+Faults heard over telemetry arrive like a driver's through `microfab.control.telemetry_link`.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from datetime import datetime, timedelta
 
 from microfab.control import slowloop
 from microfab.control.invoicing import BillingBook, on_shipped
+from microfab.control.medium_loop import SITE_OBJECTIVE, reschedule
 from microfab.control.orders import Placement, place_order
 from microfab.control.state import State, module_stream, order_stream, site_stream
+from microfab.control.work import Track, Work
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError
 from microfab.domain.events import (
@@ -35,47 +41,17 @@ from microfab.domain.events import (
     ScheduleCreated,
     UnitCompleted,
 )
-from microfab.domain.operations import Operation
 from microfab.domain.orders import Order, OrderStatus
 from microfab.domain.quantities import Duration
-from microfab.domain.schedules import Schedule
 from microfab.drivers.base import DispatchRequest, DriverEvent, ModuleDriver, ShipmentArrived
-from microfab.scheduling import (
-    Conditions,
-    Criterion,
-    Objective,
-    problem_from_operations,
-    repair,
-    to_schedule,
-    validate,
-)
-from microfab.scheduling import (
-    Placement as SchedulePlacement,
-)
 from microfab.settings import Settings
 from microfab.store.base import EventLog, StreamWrite
 
+__all__ = ["SITE_OBJECTIVE", "Controller", "RunSummary", "Track", "horizon", "latest_schedule"]
+
 log = logging.getLogger(__name__)
 
-SITE_OBJECTIVE = Objective(
-    ({Criterion.WEIGHTED_TARDINESS: 100, Criterion.MAKESPAN: 10}, {Criterion.TOTAL_COMPLETION: 1})
-)
-"""What a site's schedule minimises: lateness first, then the makespan (a second moved costs a
-tenth of a second of makespan, see `repair`), then the total completion time."""
-
 Progress = Callable[[datetime], None]
-
-
-@dataclass(slots=True)
-class Track:
-    """Where one operation is: pending (not dispatched), dispatched or done."""
-
-    op: Operation
-    site: str
-    status: str = "pending"
-    module: str | None = None
-    attempts: int = 0
-    dispatched_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -95,12 +71,8 @@ class Controller:
 
     def __init__(self, *, state: State, log: EventLog, driver: ModuleDriver, settings: Settings) -> None:
         self.state, self.log, self.driver, self.settings = state, log, driver, settings
-        self.tracks: dict[str, Track] = {}
-        self.sequence: dict[str, deque[str]] = defaultdict(deque)
-        self.busy: dict[str, str] = {}
-        self.down: set[str] = set()
-        self.schedules: dict[str, Schedule] = {}
-        self.families: dict[str, str] = {}  # module -> family of the last operation dispatched there
+        self.work = Work()
+        self.tracks, self.sequence, self.schedules = self.work.tracks, self.work.sequence, self.work.schedules
         self._versions: dict[str, int] = {}
         self._expected: dict[str, int] = {}
         self._pending: list[tuple[str, Event]] = []
@@ -112,7 +84,7 @@ class Controller:
         """Rebuild the work in progress from the state and schedule every site that has work."""
         now = self.driver.now()
         for order in self.state.orders.values():
-            self._track_order(order)
+            self.work.track_order(order, self.state.network)
         for track in self.tracks.values():
             if track.status == "dispatched" and track.module is not None:
                 self._dispatch(track, track.module, now, rework=True)
@@ -172,7 +144,7 @@ class Controller:
     async def place(self, cmd: PlaceOrder, at: datetime) -> Placement:
         """Place an order now and fold its operations into its site's schedule."""
         placement = place_order(cmd, state=self.state, log=self.log, at=at)
-        self._track_order(placement.order)
+        self.work.track_order(placement.order, self.state.network)
         assert placement.order.site is not None
         self._reschedule(placement.order.site, at)
         self._rebalance(placement.order.site, at)
@@ -188,15 +160,10 @@ class Controller:
         elif isinstance(event, OperationCompleted):
             self._completed(event)
         elif isinstance(event, ModuleFaulted):
-            self._emit(module_stream(event.module), event)
-            self.down.add(event.module)
-            site = self._site_of(event.module)
-            if self.sequence[event.module]:
-                self._reschedule(site, event.at)
-                self._rebalance(site, event.at)
+            self._faulted(event)
         elif isinstance(event, ModuleRepaired):
             self._emit(module_stream(event.module), event)
-            self.down.discard(event.module)
+            self.work.down.discard(event.module)
             self._reschedule(self._site_of(event.module), event.at)
         elif isinstance(event, ShipmentArrived):
             order = self.state.orders[event.order_id]
@@ -206,12 +173,24 @@ class Controller:
             self._dispatch_ready(self._site_of(module), event.at)
         await self._commit()
 
+    def _faulted(self, event: ModuleFaulted) -> None:
+        """Record a fault, take the module out of service, move its queued work (once per outage)."""
+        if event.module in self.work.down:
+            log.info("%s: already down; fault %r not recorded twice", event.module, event.reason)
+            return
+        self._emit(module_stream(event.module), event)
+        self.work.down.add(event.module)
+        site = self._site_of(event.module)
+        if self.sequence[event.module]:
+            self._reschedule(site, event.at)
+            self._rebalance(site, event.at)
+
     def _completed(self, event: OperationCompleted) -> None:
         self._emit(order_stream(event.order_id), event)
-        self.busy.pop(event.module, None)
+        self.work.busy.pop(event.module, None)
         track = self.tracks[event.operation_id]
         if not event.good:
-            # Rework at once on the same module; repeated failures are the escalation issue's.
+            # Rework at once on the same module; repeated failures are the escalation watcher's.
             log.info("operation %s failed inspection (attempt %d): rework", event.operation_id, event.attempt)
             self._dispatch(track, event.module, event.at, rework=True)
             return
@@ -230,10 +209,11 @@ class Controller:
 
     def _dispatch_ready(self, site: str, now: datetime) -> None:
         """Give each idle, healthy module of *site* its next operation once the predecessors are done."""
+        work = self.work
         for module in self.state.network.modules_at(site):
             name = module.name
             queue = self.sequence[name]
-            if name in self.busy or name in self.down or not queue:
+            if name in work.busy or name in work.down or not queue:
                 continue
             track = self.tracks[queue[0]]
             if all(self.tracks[p].status == "done" for p in track.op.predecessors if p in self.tracks):
@@ -243,8 +223,8 @@ class Controller:
     def _dispatch(self, track: Track, module: str, now: datetime, *, rework: bool) -> None:
         track.status, track.module, track.dispatched_at = "dispatched", module, now
         track.attempts += 1
-        self.busy[module] = track.op.id
-        self.families[module] = track.op.family
+        self.work.busy[module] = track.op.id
+        self.work.families[module] = track.op.family
         self._emit(order_stream(track.op.order_id), OperationDispatched(now, track.op.order_id, track.op.id, module))
         module_type = self.state.network.module_types[self.state.network.modules[module].module_type]
         self._actions.append(
@@ -260,82 +240,14 @@ class Controller:
             )
         )
 
-    # ------------------------------------------------------------------ the medium loop
+    # ------------------------------------------------------------------ the medium and slow loops
     def _reschedule(self, site: str, now: datetime) -> None:
-        """Repair *site*'s schedule from *now*: work that has started stays, the rest is re-optimised.
+        """Repair *site*'s schedule from *now* and record it (see `microfab.control.medium_loop`)."""
+        created = reschedule(self.work, self.state.network, site, now, self.settings)
+        if created is not None:
+            self._schedule_count += 1
+            self._emit(site_stream(site), created)
 
-        Started operations are fixed where they run; a down module is unavailable until its
-        expected repair; each module starts from the family it is set up for; the previous
-        schedule is the warm start and the reference that changes are kept close to.
-        """
-        network = self.state.network
-        pending = [t for t in self.tracks.values() if t.site == site and t.status == "pending"]
-        if not pending:
-            return
-        ids = {t.op.id for t in pending}
-        modules = network.modules_at(site)
-        names = {m.name for m in modules}
-        running = [
-            t
-            for t in self.tracks.values()
-            if t.site == site and t.status == "dispatched" and t.module in names and t.module not in self.down
-        ]
-        operations = [self._ready_version(t, ids, now) for t in pending]
-        operations += [self._ready_version(t, set(), now) for t in running]
-        fixed = {
-            t.op.id: (t.module, t.dispatched_at)
-            for t in running
-            if t.module is not None and t.dispatched_at is not None
-        }
-        busy_until = {
-            m.name: self._free_at(m.name, now) for m in modules if m.name in self.busy and m.name not in self.down
-        }
-        unavailable = {m.name: [(now, self._free_at(m.name, now))] for m in modules if m.name in self.down}
-        problem = problem_from_operations(
-            operations,
-            modules,
-            network.module_types,
-            origin=now,
-            busy_until=busy_until,
-            conditions=Conditions(unavailable, fixed, {m: f for m, f in self.families.items() if m in names}),
-            objective=SITE_OBJECTIVE,
-        )
-        result = repair(
-            problem,
-            self._previous(site, now, ids | fixed.keys()),
-            now=0,
-            started=fixed.keys(),
-            time_limit=self.settings.schedule_time_limit,
-            workers=self.settings.solver_workers,
-            seed=self.settings.seed,
-        )
-        violations = validate(problem, result.schedule) if result.has_schedule else [result.reason or "no schedule"]
-        if violations:
-            raise DomainError(f"schedule for {site} failed validation: {'; '.join(violations[:5])}")
-        schedule = to_schedule(result, site=site, origin=now, created_at=now)
-        self.schedules[site] = schedule
-        self._schedule_count += 1
-        for module in modules:
-            self.sequence[module.name] = deque(
-                o.operation_id for o in schedule.for_module(module.name) if o.operation_id in ids
-            )
-        self._emit(
-            site_stream(site),
-            ScheduleCreated(
-                now,
-                site,
-                result.status.value,
-                result.objective or 0,
-                result.lower_bound or 0,
-                round(result.runtime * 1000),
-                schedule.operations,
-            ),
-        )
-        log.info(
-            "scheduled %d operations at %s: %s, makespan %ss", len(pending), site, result.status.value, result.objective
-        )
-
-    # ------------------------------------------------------------------ the slow loop
     def _rebalance(self, site: str, now: datetime) -> None:
         """Move *site*'s not-yet-started orders that will be late there to a site that delivers in time."""
         schedule = self.schedules.get(site)
@@ -358,7 +270,7 @@ class Controller:
             name: frozenset(
                 c
                 for m in network.modules_at(name)
-                if m.name not in self.down
+                if m.name not in self.work.down
                 for c in network.module_types[m.module_type].capabilities
             )
             for name in network.sites
@@ -389,87 +301,7 @@ class Controller:
         if found:
             self._reschedule(site, now)
 
-    def _previous(self, site: str, now: datetime, ids: set[str]) -> list[SchedulePlacement]:
-        """The site's schedule in force, in seconds from *now*, for the operations still in play."""
-        schedule = self.schedules.get(site)
-        if schedule is None:
-            return []
-        return [
-            SchedulePlacement(
-                o.operation_id, o.module, (o.start - now) // timedelta(seconds=1), (o.end - now) // timedelta(seconds=1)
-            )
-            for o in schedule.operations
-            if o.operation_id in ids
-        ]
-
-    def _ready_version(self, track: Track, pending: set[str], now: datetime) -> Operation:
-        """The operation as the scheduler sees it: pending predecessors only, released when the rest is done."""
-        op = track.op
-        release = now
-        for pred in op.predecessors:
-            other = self.tracks.get(pred)
-            if other is not None and other.status == "dispatched" and other.module is not None:
-                release = max(release, self._free_at(other.module, now))
-        predecessors = tuple(p for p in op.predecessors if p in pending)
-        return Operation(
-            op.id,
-            op.order_id,
-            op.serial,
-            op.index,
-            op.step,
-            op.capability,
-            op.standard,
-            op.family,
-            predecessors,
-            release,
-            op.due,
-        )
-
-    def _free_at(self, module: str, now: datetime) -> datetime:
-        """Estimated time *module* is free: after its current work, and after repair (mean) when down."""
-        network = self.state.network
-        module_type = network.module_types[network.modules[module].module_type]
-        free = now
-        current = self.busy.get(module)
-        if current is not None:
-            track = self.tracks[current]
-            assert track.dispatched_at is not None
-            work = module_type.processing_time(track.op.standard) + module_type.setup_time
-            free = max(free, track.dispatched_at + work.to_timedelta())
-        if module in self.down:
-            free = max(free, now + module_type.mttr.to_timedelta())
-        return free
-
     # ------------------------------------------------------------------ bookkeeping
-    def _track_order(self, order: Order) -> None:
-        if order.site is None:
-            return
-        product_family = self.state.network.product(order.product).family
-        for serial, unit in order.units.items():
-            for entry in unit.passport.values():
-                family = getattr(entry, "family", None) or product_family  # the configurator may add one
-                index = int(entry.operation_id.rsplit("#", 1)[1])
-                predecessors = (f"{serial}#{index - 1:02d}",) if index else ()
-                op = Operation(
-                    entry.operation_id,
-                    order.id,
-                    serial,
-                    index,
-                    entry.step,
-                    entry.capability,
-                    entry.standard,
-                    family,
-                    predecessors,
-                    order.placed_at,
-                    order.due,
-                )
-                track = Track(op, order.site, attempts=entry.attempts)
-                if entry.good:
-                    track.status = "done"
-                elif entry.dispatched_at is not None:
-                    track.status, track.module, track.dispatched_at = "dispatched", entry.module, entry.dispatched_at
-                self.tracks[op.id] = track
-
     def _site_of(self, module: str) -> str:
         return self.state.network.modules[module].site
 

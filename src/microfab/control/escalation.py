@@ -1,14 +1,17 @@
 """Escalation: watch the event log and tell a person only what no policy covers.
 
 The watcher follows the log like any other consumer (so it works beside a controller in
-the same process or in another one) and keeps four rules, each with its threshold in
+the same process or in another one) and keeps five rules, each with its threshold in
 `EscalationPolicy`:
 
 - a module that faults repeatedly (``faults_in_window`` faults within ``fault_window``);
 - a module whose repair takes far longer than its type's MTTR (``long_repair_factor`` x MTTR);
 - a quality gate failing twice (the same operation scrapped ``quality_failures`` times);
 - an order that will miss its due date whatever the schedule: now + the shortest possible
-  remaining work of its slowest unit + the lane's lead time is past the due date.
+  remaining work of its slowest unit + the lane's lead time is past the due date;
+- a telemetry broker that site controllers cannot reach (``TelemetryLost`` until
+  ``TelemetryRestored``; one alert per broker): control goes on, but module death
+  certificates are not seen meanwhile.
 
 Each alert is raised once per condition (``AlertRaised``) and cleared when the condition ends
 (``AlertCleared``); people acknowledge them (``AlertAcknowledged``). Everything is an event in
@@ -25,7 +28,14 @@ from datetime import datetime, timedelta
 from microfab.control.state import State
 from microfab.domain.alerts import AlertAcknowledged, AlertCleared, AlertKind, AlertRaised
 from microfab.domain.errors import UnknownReferenceError
-from microfab.domain.events import Event, ModuleFaulted, ModuleRepaired, OperationCompleted
+from microfab.domain.events import (
+    Event,
+    ModuleFaulted,
+    ModuleRepaired,
+    OperationCompleted,
+    TelemetryLost,
+    TelemetryRestored,
+)
 from microfab.domain.orders import Order, OrderStatus
 from microfab.store.base import EventLog
 
@@ -74,6 +84,7 @@ class Escalation:
     _faults: dict[str, deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
     _down_since: dict[str, datetime] = field(default_factory=dict)
     _scrapped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _telemetry_lost: dict[str, TelemetryLost] = field(default_factory=dict)
 
     def poll(self, now: datetime) -> list[Event]:
         """Read what is new in the log, apply the rules at time *now*, record and return new alert events."""
@@ -113,6 +124,10 @@ class Escalation:
             self._down_since.pop(event.module, None)
         elif isinstance(event, OperationCompleted):
             self._scrapped[event.operation_id] = 0 if event.good else self._scrapped[event.operation_id] + 1
+        elif isinstance(event, TelemetryLost):
+            self._telemetry_lost.setdefault(event.site, event)
+        elif isinstance(event, TelemetryRestored):
+            self._telemetry_lost.pop(event.site, None)
         elif isinstance(event, AlertRaised):
             self.alerts[event.alert_id] = Alert(event.alert_id, event.kind, event.subject, event.message, event.at)
         elif isinstance(event, AlertCleared) and event.alert_id in self.alerts:
@@ -130,6 +145,7 @@ class Escalation:
             if count >= self.policy.quality_failures:
                 wanted[(AlertKind.QUALITY_GATE, operation)] = f"operation {operation} failed inspection {count} times"
         self._late_orders(now, wanted)
+        self._telemetry(wanted)
         return self._diff(now, wanted)
 
     def _repeated_faults(self, now: datetime, wanted: dict[tuple[str, str], str]) -> None:
@@ -152,6 +168,19 @@ class Escalation:
                 wanted[(AlertKind.LONG_REPAIR, module)] = (
                     f"{module} has been down {hours:.1f} h, over {self.policy.long_repair_factor}x its MTTR"
                 )
+
+    def _telemetry(self, wanted: dict[tuple[str, str], str]) -> None:
+        """One alert per telemetry broker that site controllers cannot reach."""
+        by_broker: dict[str, list[TelemetryLost]] = defaultdict(list)
+        for lost in self._telemetry_lost.values():
+            by_broker[lost.broker].append(lost)
+        for broker, losses in by_broker.items():
+            first = min(losses, key=lambda lost: lost.at)
+            sites = ", ".join(sorted(lost.site for lost in losses))
+            wanted[(AlertKind.TELEMETRY_LOST, broker)] = (
+                f"telemetry broker {broker} unreachable since {first.at.isoformat(timespec='seconds')} "
+                f"({first.reason}; sites {sites}): control goes on, but module death certificates are not seen"
+            )
 
     def _late_orders(self, now: datetime, wanted: dict[tuple[str, str], str]) -> None:
         for order in self.state.orders.values():
@@ -203,4 +232,5 @@ def _why_cleared(kind: str) -> str:
         AlertKind.LONG_REPAIR: "the module is back in service",
         AlertKind.QUALITY_GATE: "the operation passed inspection",
         AlertKind.LATE_ORDER: "the order was delivered",
+        AlertKind.TELEMETRY_LOST: "the telemetry broker is reachable again",
     }.get(AlertKind(kind), "the condition ended")

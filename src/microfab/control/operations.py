@@ -10,7 +10,7 @@ from pathlib import Path
 from microfab.commerce import Quote, quote
 from microfab.configurator import validate
 from microfab.control.apply import ApplyPlan, plan, record
-from microfab.control.bootstrap import Services, opcua_controller, sim_controller
+from microfab.control.bootstrap import Services, link_telemetry, mixed_controller, opcua_controller, sim_controller
 from microfab.control.controller import Controller, RunSummary, horizon
 from microfab.control.escalation import Alert, Escalation
 from microfab.control.orders import Placement, place_order
@@ -95,18 +95,25 @@ async def run(
     progress: Progress | None = None,
     driver: str = "sim",
     time_scale: float = 1.0,
+    mqtt: str | None = None,
 ) -> RunSummary:
     """Run every site for *span* of network time, with escalation watching.
 
     *driver* ``sim`` is the in-process twin; ``opcua`` drives real modules (or module servers)
-    over OPC UA, with network time running ``1 / time_scale`` times faster than the wall clock.
+    over OPC UA, with network time running ``1 / time_scale`` times faster than the wall clock;
+    ``mixed`` drives the modules with an endpoint over OPC UA and the others in the twin, on
+    that clock. With *mqtt* (a broker URL) module deaths heard over Sparkplug B are faults too.
     """
     if driver == "opcua":
         controller = opcua_controller(services, time_scale=time_scale)
+    elif driver == "mixed":
+        controller = mixed_controller(services, time_scale=time_scale, breakdowns=breakdowns)
     elif driver == "sim":
         controller = sim_controller(services, breakdowns=breakdowns)
     else:
-        raise ValueError(f"--driver: expected 'sim' or 'opcua', got {driver!r}")
+        raise ValueError(f"--driver: expected 'sim', 'opcua' or 'mixed', got {driver!r}")
+    if mqtt is not None:
+        controller.driver = link_telemetry(services, controller.driver, mqtt)
     try:
         start = controller.driver.now()
         await controller.start()

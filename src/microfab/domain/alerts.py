@@ -15,6 +15,7 @@ class AlertKind(enum.StrEnum):
     LONG_REPAIR = "module-long-repair"
     QUALITY_GATE = "quality-gate-failed-twice"
     LATE_ORDER = "order-will-be-late"
+    TELEMETRY_LOST = "site-telemetry-lost"
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,3 +205,24 @@ class ModuleRepaired(Event):
     """A faulted module is back in service."""
 
     module: str
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryLost(Event):
+    """The site controller lost its telemetry broker (Sparkplug host offline); control goes on without it.
+
+    While it lasts, module death certificates (NDEATH) are not seen: a module that dies is
+    noticed only by its driver. *broker* is the broker's address without credentials.
+    """
+
+    site: str
+    broker: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryRestored(Event):
+    """The site controller is connected to its telemetry broker again."""
+
+    site: str
+    broker: str

@@ -22,6 +22,9 @@ MetricValue = bool | int | float | str
 NODE_DEATH = "unqualified downtime: node death certificate"
 """`NodeDied.reason` for an NDEATH (or a lost in-process node)."""
 
+DEFAULT_SIGNALS = 10_000
+"""Signals a host keeps for `next_signal` when nobody reads them (listeners see every one); then the oldest go."""
+
 
 _feed_log = logging.getLogger(__name__)
 
@@ -127,11 +130,18 @@ class SignalFeed:
     """The signals a telemetry source hands out: a queue for `next_signal`, plus listeners that see each one.
 
     A listener that raises is logged and skipped; the signal still reaches the queue and the others.
+    The queue is bounded (*maxlen*, `DEFAULT_SIGNALS`): a source followed only by listeners
+    (the controller's telemetry link, the UNS bridge) drops its oldest unread signals and counts
+    them in ``dropped_signals`` instead of growing without end.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, maxlen: int = DEFAULT_SIGNALS) -> None:
+        if maxlen < 1:
+            raise ValueError(f"maxlen: expected >= 1, got {maxlen}")
         self._signals: asyncio.Queue[Signal] = asyncio.Queue()
         self._listeners: list[SignalListener] = []
+        self._maxlen = maxlen
+        self.dropped_signals = 0
 
     async def next_signal(self, timeout: float) -> Signal | None:
         """The next signal, or None after *timeout* seconds."""
@@ -152,4 +162,7 @@ class SignalFeed:
                 listener(signal)
             except Exception:
                 _feed_log.exception("telemetry listener failed on %s", type(signal).__name__)
+        if self._signals.qsize() >= self._maxlen:
+            self._signals.get_nowait()
+            self.dropped_signals += 1
         self._signals.put_nowait(signal)

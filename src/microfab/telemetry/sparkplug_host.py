@@ -78,6 +78,7 @@ class SparkplugHost(SignalFeed):
         SignalFeed.__init__(self)
         self._mqtt: LoopClient | None = None
         self._state_stamp = now_ms()
+        self._connection_listeners: list[Callable[[bool], None]] = []
         self.stats = HostStats()
 
     # ------------------------------------------------------------------ lifecycle
@@ -99,6 +100,15 @@ class SparkplugHost(SignalFeed):
     def connected(self) -> bool:
         """Whether the host is connected to the broker."""
         return self._mqtt is not None and self._mqtt.connected
+
+    @property
+    def broker(self) -> str:
+        """The broker as ``mqtt[s]://host:port`` (never the credentials)."""
+        return f"{'mqtts' if self._settings.tls else 'mqtt'}://{self._settings.host}:{self._settings.port}"
+
+    def add_connection_listener(self, listener: Callable[[bool], None]) -> None:
+        """Call *listener* with True each time the host connects to the broker, False each time it loses it."""
+        self._connection_listeners.append(listener)
 
     def online_nodes(self) -> list[str]:
         """Edge nodes whose last message was a birth, not a death."""
@@ -154,12 +164,21 @@ class SparkplugHost(SignalFeed):
         _log.info("Sparkplug host %s online", self.host_id)
         for node in self._nodes:  # what happened while we were away is unknown: ask again
             self.request_rebirth(node)
+        self._tell_connection(True)
 
     def _on_disconnect(self) -> None:
         _log.warning("Sparkplug host %s: broker lost; reconnecting", self.host_id)
         self._state_stamp = now_ms()
         if self._mqtt is not None:
             self._mqtt.will(self._state_topic, self._state(online=False), qos=1, retain=True)
+        self._tell_connection(False)
+
+    def _tell_connection(self, connected: bool) -> None:
+        for listener in self._connection_listeners:
+            try:
+                listener(connected)
+            except Exception:
+                _log.exception("Sparkplug host %s: connection listener failed", self.host_id)
 
     # ------------------------------------------------------------------ messages
     def _on_message(self, topic_text: str, data: bytes) -> None:

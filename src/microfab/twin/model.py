@@ -282,6 +282,14 @@ class SimModel:
         self._engine.schedule(float(lead_seconds), self._h_arrive, (order_id, lane))
 
     # ------------------------------------------------------------------ running
+    def next_due(self) -> float:
+        """Simulated time of the next pending event (`now` when a module is about to pick a job; inf if none).
+
+        A lower bound on the next record's time: a driver pacing the twin by another clock
+        waits until then (`microfab.drivers.composite`).
+        """
+        return self._engine.now if self._kicks else self._engine.peek()
+
     def next_record(self, until: float) -> Record | None:
         """Advance to the next record at or before *until* and return it.
 
