@@ -193,3 +193,55 @@ def test_greyed_values_in_german(client: TestClient, keys: Keys) -> None:
         "/quote?product=laptop-stand&market=de&lang=de&material=walnut&finish=oiled"
     )
     assert "nicht mit Ihrer übrigen Auswahl" in page.text
+
+
+def _order_form(page: str) -> dict[str, str]:
+    form = re.search(r'<form id="order-form".*?</form>', page, re.S)
+    assert form is not None, "no order form"
+    return {
+        m.group(1): html.unescape(m.group(2))
+        for m in re.finditer(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0))
+    }
+
+
+def test_a_customer_orders_what_the_quote_page_shows_once(client: TestClient, keys: Keys, services: object) -> None:
+    page = signed_in(client, keys.alice).get("/quote?product=laptop-stand&lang=de&finish=anodized-black&qty=2").text
+    fields = _order_form(page)
+    assert fields["finish"] == "anodized-black"
+    assert fields["qty"] == "2"
+    assert fields["locale"] == "de-DE"
+    assert len(fields["token"]) >= 16
+    placed = client.post("/quote/order", data=fields, follow_redirects=False)
+    assert placed.status_code == 303, placed.text
+    location = placed.headers["location"]
+    order = client.get(location.replace("/orders/", "/v1/orders/")).json()
+    assert order["customer"] == "alice"
+    assert order["quantity"] == 2
+    assert order["config"]["finish"] == "anodized-black"
+    again = client.post("/quote/order", data=fields, follow_redirects=False)  # a double click
+    assert again.headers["location"] == location
+    assert len(client.get("/v1/orders").json()["items"]) == 1
+    fresh = _order_form(client.get("/quote?product=laptop-stand&lang=de").text)
+    assert fresh["token"] != fields["token"]  # a new page, a new order
+
+
+def test_who_may_order_from_the_quote_page(client: TestClient, keys: Keys) -> None:
+    planner_page = signed_in(client, keys.planner).get("/quote?product=laptop-stand&market=us").text
+    assert 'id="order-form"' not in planner_page
+    staff_page = signed_in(client, keys.operator).get("/quote?product=laptop-stand&market=us").text
+    assert 'id="order-customer"' in staff_page
+    fields = _order_form(staff_page)
+    no_customer = client.post("/quote/order", data=fields, follow_redirects=False)
+    assert no_customer.status_code == 422
+    for_carol = client.post("/quote/order", data={**fields, "customer": "carol"}, follow_redirects=False)
+    assert for_carol.status_code == 303
+    signed_in(client, keys.planner)
+    assert client.post("/quote/order", data={**fields, "customer": "carol"}).status_code == 403
+
+
+def test_bad_order_forms_are_4xx_and_place_nothing(client: TestClient, keys: Keys) -> None:
+    fields = _order_form(signed_in(client, keys.alice).get("/quote?product=laptop-stand&lang=de").text)
+    for change in ({"token": "short"}, {"finish": "gold"}, {"qty": "0"}, {"market": "us"}, {"product": "nope"}):
+        answer = client.post("/quote/order", data={**fields, **change}, follow_redirects=False)
+        assert 400 <= answer.status_code < 500, change
+    assert client.get("/v1/orders").json()["items"] == []

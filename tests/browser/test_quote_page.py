@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 
 import pytest
 
+from microfab.control import operations
+from microfab.domain.quantities import Duration
 from tests.browser.conftest import Site, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -82,3 +86,32 @@ def test_japanese_quote_in_yen_and_without_javascript(browser: object, site: Sit
         assert silver != first
     finally:
         context.close()
+
+
+def test_a_german_customer_orders_from_the_quote_and_follows_it_to_delivery(page: object, site: Site) -> None:
+    sign_in(page, site, site.customer, "/quote")
+    page.goto(site.url + "/quote?product=laptop-stand&market=de&lang=de&finish=anodized-silver")  # type: ignore[attr-defined]
+    assert page.inner_text("#price-label") == "Preis inkl. USt"  # type: ignore[attr-defined]
+    assert EURO.match(price(page))
+    shot(page, "quote-de-order")
+    with page.expect_navigation():  # type: ignore[attr-defined]
+        page.click("#order")  # type: ignore[attr-defined]
+    assert re.search(r"/orders/ord-[0-9a-f]{12}$", page.url)  # type: ignore[attr-defined]
+    order_id = page.url.rsplit("/", 1)[1]  # type: ignore[attr-defined]
+    order = site.services.state.orders[order_id]
+    assert order.customer == "anna"
+    assert order.config["finish"] == "anodized-silver"
+    assert "Zugestellt" not in page.inner_text("h1")  # type: ignore[attr-defined]
+    assert EURO.match(page.inner_text("#order-total"))  # type: ignore[attr-defined]
+
+    # The twin makes it (in this process, on another thread: Playwright's sync API owns this one).
+    runner = threading.Thread(
+        target=lambda: asyncio.run(operations.run(site.services, Duration.parse("5d"), breakdowns=False))
+    )
+    runner.start()
+    runner.join()
+    page.reload()  # type: ignore[attr-defined]
+    assert "Zugestellt" in page.inner_text("h1")  # type: ignore[attr-defined]
+    assert page.locator("table.passport").count() == 1  # type: ignore[attr-defined]
+    assert "OrderDelivered" in page.inner_text("ol.timeline")  # type: ignore[attr-defined]
+    shot(page, "order-de-delivered")

@@ -62,13 +62,13 @@ async def place_order(
     ``locale``, ``currency``, ``tax_jurisdiction`` and ``b2b`` are the buyer's choices, as for a
     quote; the response names the chosen ``site`` and the ``tax`` charged on the net ``total``.
     """
-    customer, market = _who(body, principal)
+    customer, market = who(body, principal)
     wait = request.app.state.rate_limiter.allow(principal.key_id)
     if wait:
         raise Problem(
             429, "Too many requests", "order placement rate exceeded", headers={"Retry-After": str(max(1, round(wait)))}
         )
-    order_id = _idempotent_id(customer, idempotency_key) if idempotency_key else None
+    order_id = idempotent_id(customer, idempotency_key) if idempotency_key else None
     cmd = PlaceOrder(
         customer,
         body.product,
@@ -187,7 +187,7 @@ async def get_passport(serial: str, services: ServicesDep, principal: PrincipalD
     )
 
 
-def _who(body: OrderCreate, principal: Principal) -> tuple[str, str]:
+def who(body: OrderCreate, principal: Principal) -> tuple[str, str]:
     """The customer and market of the order: a customer key fixes both; staff must name them."""
     if principal.role is Role.CUSTOMER:
         assert principal.customer is not None
@@ -225,7 +225,7 @@ def _who(body: OrderCreate, principal: Principal) -> tuple[str, str]:
     return body.customer, body.market
 
 
-def _idempotent_id(customer: str, key: str) -> str:
+def idempotent_id(customer: str, key: str) -> str:
     """The same (customer, Idempotency-Key) always names the same order."""
     return "ord-" + hashlib.sha256(f"{customer}\x00{key}".encode()).hexdigest()[:12]
 

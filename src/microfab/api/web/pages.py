@@ -20,7 +20,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from microfab.api.deps import LockDep, ServicesDep
 from microfab.api.problems import Problem
-from microfab.api.web import portal
+from microfab.api.web import ordering, portal
 from microfab.api.web.session import COOKIE, LoginRequiredError, PagePrincipal, login_url, safe_next
 from microfab.control import operations, queries
 from microfab.control.access import authenticate, label_of
@@ -31,6 +31,7 @@ from microfab.domain.errors import UnknownReferenceError
 from microfab.kpi.downtime import DowntimeCause
 from microfab.l10n import languages as i18n
 from microfab.l10n.documents import status_label
+from microfab.l10n.format import money
 from microfab.l10n.quote_view import brand_for
 from microfab.report.html import gantt_view
 
@@ -257,6 +258,7 @@ async def order_page(
     market = services.state.network.markets.get(order.market)
     brand = brand_for(market.brands, language, market.locale) if market is not None else None
     status = status_label(order.status, language)
+    tag = portal.quote_locale(language, market) if market is not None else language
     return render_page(
         request,
         "order.html.j2",
@@ -266,6 +268,7 @@ async def order_page(
         timeline=timeline,
         brand=brand,
         status=status,
+        total=money(order.total.quantize(), tag),
     )
 
 
@@ -320,6 +323,11 @@ async def quote_page(  # noqa: PLR0913 - the form's own fields
         page=page,
         products=[(p, portal.href(p, chosen_market.name, {}, qty, page.ship_to, b2b)) for p in network.products],
         markets=[] if bound else list(network.markets.values()),
+        can_order=ordering.may_order(principal),
+        staff=principal.role is not Role.CUSTOMER,
+        order_token=ordering.new_token(),
+        order_path=ordering.ORDER_PATH,
+        quote_locale=portal.quote_locale(language, chosen_market),
     )
 
 
@@ -329,6 +337,7 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.include_router(router)
+    app.include_router(ordering.router)
     app.include_router(planner)
 
     @app.exception_handler(LoginRequiredError)
