@@ -6,13 +6,14 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from benchmarks import api_load, configurator, event_log, opcua, planning, quote, scheduler, twin
+from benchmarks import api_load, configurator, event_log, expansion, opcua, planning, quote, scheduler, twin
 
 BENCHMARKS: dict[str, Callable[..., None]] = {
     "scheduler": scheduler.main,
     "configurator": configurator.main,
     "quote": quote.main,
     "planning": planning.main,
+    "expansion": expansion.main,
     "twin": twin.main,
     "eventlog": event_log.main,
     "api": api_load.main,

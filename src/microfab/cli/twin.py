@@ -6,14 +6,11 @@ Replications run on local processes by default and on a Ray cluster with ``--ray
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
 import html
 import json
-import logging
-import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -23,6 +20,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from microfab.control.parallel import Tick, run_parallel
 from microfab.domain.errors import DomainError
 from microfab.twin.replications import Estimate, Task, aggregate, run_task, tasks
 from microfab.twin.scenarios import SCENARIOS, run_mf_ref_1
@@ -32,8 +30,6 @@ from microfab.twin.trace import Bar, Trace
 app = typer.Typer(help="The standalone digital twin: reference scenarios, replications, sweeps.", no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
-
-Tick = Callable[[], None]
 
 
 @app.command("mf-ref-1")
@@ -107,44 +103,8 @@ def run_tasks(
     todo: Sequence[Task], *, workers: int = 0, ray_address: str | None = None, tick: Tick | None = None
 ) -> list[dict[str, Any]]:
     """Run every task serially (``workers=1``), on local processes, or on Ray; results by (variant, seed)."""
-    tick = tick or (lambda: None)
-    if ray_address is not None:
-        rows = _on_ray(todo, ray_address, tick)
-    elif workers == 1 or len(todo) <= 1:
-        rows = []
-        for task in todo:
-            rows.append(run_task(task))
-            tick()
-    else:
-        rows = []
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-            for future in concurrent.futures.as_completed([pool.submit(run_task, t) for t in todo]):
-                rows.append(future.result())
-                tick()
+    rows = run_parallel(run_task, todo, workers=workers, ray_address=ray_address, tick=tick)
     return sorted(rows, key=lambda r: (r["variant"], r["seed"]))
-
-
-def _on_ray(todo: Sequence[Task], address: str, tick: Tick) -> list[dict[str, Any]]:
-    import ray  # noqa: PLC0415 - optional and slow to import: only for --ray
-
-    owned = not ray.is_initialized()
-    if owned:
-        if address == "local":
-            ray.init(num_cpus=os.cpu_count(), include_dashboard=False, logging_level=logging.WARNING)
-        else:
-            ray.init(address=address, logging_level=logging.WARNING)
-    try:
-        remote = ray.remote(run_task)
-        pending = [remote.remote(task) for task in todo]
-        rows: list[dict[str, Any]] = []
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            rows.extend(ray.get(done))
-            tick()
-        return rows
-    finally:
-        if owned:
-            ray.shutdown()
 
 
 def _grid(settings: list[str]) -> dict[str, list[str]]:

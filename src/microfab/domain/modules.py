@@ -127,6 +127,10 @@ class ModuleType:
     failure_clock, repair_policy
         Whether the time to failure runs on the calendar or on busy time, and whether work
         interrupted by a breakdown resumes or restarts after repair.
+    capex_per_month, deploy_cost
+        What one container of this type costs per month while deployed (lease or depreciation)
+        and once to build, ship and commission; None when not declared (expansion planning,
+        `microfab.planning.expand`, does not deploy such a type).
     """
 
     name: str
@@ -141,6 +145,8 @@ class ModuleType:
     slots: int = 1
     failure_clock: FailureClock = FailureClock.CALENDAR
     repair_policy: RepairPolicy = RepairPolicy.RESUME
+    capex_per_month: Money | None = None
+    deploy_cost: Money | None = None
 
     def __post_init__(self) -> None:
         if not self.capabilities:
@@ -153,6 +159,9 @@ class ModuleType:
             raise ValueError("mtbf: expected > 0")
         if self.slots < 1:
             raise ValueError(f"slots: expected >= 1, got {self.slots}")
+        for label, money in (("capex_per_month", self.capex_per_month), ("deploy_cost", self.deploy_cost)):
+            if money is not None and money.amount < 0:
+                raise ValueError(f"{label}: expected >= 0, got {money}")
 
     def processing_time(self, standard: Duration) -> Duration:
         """Time this type needs for a step of *standard* time (rounded up to whole seconds)."""

@@ -356,6 +356,9 @@ class _Builder:
             yield resource, (*SPEC, "costPerKg"), lane.cost_per_kg.currency
         for resource, module_type in self.specs("ModuleType", ModuleTypeSpec):
             yield resource, (*SPEC, "costPerHour"), module_type.cost_per_hour.currency
+            for key, money in (("capexPerMonth", module_type.capex_per_month), ("deployCost", module_type.deploy_cost)):
+                if money is not None:
+                    yield resource, (*SPEC, key), money.currency
         for resource, product in self.specs("Product", ProductSpec):
             yield resource, (*SPEC, "currency"), product.currency
 
@@ -426,6 +429,8 @@ def _module_type(name: str, spec: ModuleTypeSpec) -> ModuleType:
         slots=spec.slots,
         failure_clock=FailureClock(spec.failure_clock),
         repair_policy=RepairPolicy(spec.repair_policy),
+        capex_per_month=spec.capex_per_month,
+        deploy_cost=spec.deploy_cost,
     )
 
 

@@ -223,6 +223,10 @@ class ModuleTypeSpec(SpecModel):
     slots: int = Field(default=1, ge=1)
     failure_clock: Literal["calendar", "busy"] = Field(default="calendar", description="'calendar' or 'busy'")
     repair_policy: Literal["resume", "restart"] = Field(default="resume", description="'resume' or 'restart'")
+    capex_per_month: Price | None = Field(default=None, description="money per container-month like '4200 USD'")
+    deploy_cost: Price | None = Field(
+        default=None, description="one-off money to build and commission like '18000 USD'"
+    )
 
 
 class ModuleSpec(SpecModel):
