@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from microfab.cli import genealogy as genealogy_cli
 from microfab.cli import invoice as invoice_cli
 from microfab.cli import origin as origin_cli
 from microfab.cli import plan as plan_cli
@@ -56,6 +57,7 @@ app.add_typer(product.app, name="product")
 app.add_typer(twin_cli.app, name="twin")
 app.add_typer(schedule_cli.app, name="schedule")
 app.command("origin")(origin_cli.origin)
+app.command("genealogy")(genealogy_cli.genealogy)
 app.add_typer(invoice_cli.app, name="invoice")
 app.add_typer(invoice_cli.entities_app, name="entities")
 app.add_typer(plan_cli.app, name="plan")
@@ -238,19 +240,32 @@ def order_show(order_id: str, db: DbOption = None) -> None:
 
 
 @app.command()
-def run(
+def run(  # noqa: PLR0913, PLR0917 - a Typer command: one parameter per option
     until: Annotated[str, typer.Option(help="How long to run, e.g. 8h, 7d.")] = "1d",
     breakdowns: Annotated[bool, typer.Option(help="Simulate module breakdowns.")] = True,
     demand: Annotated[float, typer.Option(min=0, help="New orders per day across all markets (seeded).")] = 0.0,
-    driver: Annotated[str, typer.Option(help="sim (the in-process twin) or opcua (module endpoints).")] = "sim",
+    driver: Annotated[
+        str,
+        typer.Option(
+            help="sim (the in-process twin), opcua (every module on its endpoint) or mixed "
+            "(modules with an endpoint over OPC UA, the others in the twin on the same clock)."
+        ),
+    ] = "sim",
     time_scale: Annotated[
-        float, typer.Option(min=0.0, help="With --driver opcua: wall seconds per network second.")
+        float, typer.Option(min=0.0, help="With --driver opcua or mixed: wall seconds per network second.")
     ] = 1.0,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            help="Sparkplug B broker, mqtt[s]://[user:pass@]host:port: a module's death certificate faults it.",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the demand and of the twin.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Run the network on the in-process twin for a span of simulated time, optionally with new demand."""
+    """Run the network for a span of network time (the twin, OPC UA modules or both), optionally with demand."""
     span = _duration(until)
     overrides = {"seed": seed} if seed is not None else {}
     with _services(db, **overrides) as services:
@@ -259,7 +274,14 @@ def run(
         out = errors if as_json else console
         summary = asyncio.run(
             render.with_progress(
-                out, services, span, breakdowns=breakdowns, arrivals=arrivals, driver=driver, time_scale=time_scale
+                out,
+                services,
+                span,
+                breakdowns=breakdowns,
+                arrivals=arrivals,
+                driver=driver,
+                time_scale=time_scale,
+                mqtt=mqtt,
             )
         )
         if as_json:
