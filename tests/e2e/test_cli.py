@@ -103,6 +103,13 @@ def test_order_place_run_and_report(tmp_path: Path) -> None:
     assert "bavaria" in out
     assert "ohio" not in out
     assert invoke("kpi", "--site", "atlantis", "--db", db)[0] == 1
+    code, out = invoke("kpi", "--json", "--db", db)
+    assert code == 0, out
+    figures = json.loads(out)
+    assert figures["total"]["produced"] == sum(s["produced"] for s in figures["sites"].values())
+    assert figures["total"]["produced"] == sum(m["produced"] for m in figures["modules"].values())
+    assert {"mtbf_h", "mttr_h", "throughput_per_h", "scrap_ratio", "oee"} <= figures["total"].keys()
+    assert figures["delivery"]["delivered"] >= 1
     assert invoke("kpi", "--since", "2026-01-01T00:00:00", "--db", db)[0] == 1
     code, out = invoke("events", "--stream", "order-", "--limit", "5", "--db", db)
     assert code == 0

@@ -35,6 +35,7 @@ from microfab.domain.access import Role
 from microfab.domain.commands import PlaceOrder
 from microfab.domain.errors import DomainError
 from microfab.domain.quantities import Duration
+from microfab.kpi.report import report_json
 from microfab.l10n.quote_view import brand_for, quote_view
 from microfab.manifests import ManifestErrors, load_resources
 from microfab.settings import Settings
@@ -320,12 +321,17 @@ def kpi(
         str | None, typer.Option(help="Window start: an ISO 8601 time with offset, or a span back from now (7d).")
     ] = None,
     modules: Annotated[bool, typer.Option(help="Also list every module.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Delivery, OEE per site and module, and a downtime Pareto, from the recorded events."""
+    """Delivery, OEE per site, module and network (with MTBF, MTTR, throughput), and a downtime Pareto."""
     with _services(db) as services:
         start = _since(since, services.now()) if since else None
-        render.report(console, operations.report(services, site=site, start=start), modules=modules)
+        figures = operations.report(services, site=site, start=start)
+        if as_json:
+            typer.echo(json.dumps(report_json(figures)))
+        else:
+            render.report(console, figures, modules=modules)
 
 
 @app.command()

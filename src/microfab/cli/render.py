@@ -379,9 +379,10 @@ def report(console: Console, r: Report, *, modules: bool = True) -> None:
             name, str(k.orders), str(k.delivered), str(k.on_time), _h(k.lead_time_mean_h), _h(k.lead_time_p90_h)
         )
     console.print(markets)
-    console.print(_kpi_table("site", r.sites, None, "sites — ISO 22400 OEE (PBT = calendar time)"))
+    sites = r.sites if r.site else {**r.sites, "[bold]network[/]": r.total}
+    console.print(_kpi_table("site", sites, None, "sites — ISO 22400 OEE (PBT = calendar time)", r.hours))
     if modules:
-        console.print(_kpi_table("module", r.modules, r.site_of, "modules"))
+        console.print(_kpi_table("module", r.modules, r.site_of, "modules", r.hours))
     if r.downtime:
         pareto = Table("module", "reason", "faults", "down h", "cumulative", title="downtime Pareto (ISO 22400 ADOT)")
         for cause in r.downtime[:15]:
@@ -395,7 +396,9 @@ def report(console: Console, r: Report, *, modules: bool = True) -> None:
         console.print(pareto)
 
 
-def _kpi_table(first: str, rows: Mapping[str, Any], site_of: Mapping[str, str] | None, title: str) -> Table:
+def _kpi_table(
+    first: str, rows: Mapping[str, Any], site_of: Mapping[str, str] | None, title: str, hours: float
+) -> Table:
     headers = [
         first,
         *(["site"] if site_of else []),
@@ -406,12 +409,16 @@ def _kpi_table(first: str, rows: Mapping[str, Any], site_of: Mapping[str, str] |
         "OEE",
         "ops",
         "scrap",
+        "good/h",
         "faults",
+        "MTBF h",
+        "MTTR h",
         "down h",
     ]
     table = Table(*headers, title=title)
     for name, k in rows.items():
         cells = [name, *([site_of[name]] if site_of else [])]
+        rate = k.throughput_per_hour(hours)
         cells += [
             _pct(k.utilisation),
             _pct(k.availability),
@@ -420,7 +427,10 @@ def _kpi_table(first: str, rows: Mapping[str, Any], site_of: Mapping[str, str] |
             _pct(k.oee),
             str(k.produced),
             str(k.produced - k.good),
+            "–" if rate is None else f"{rate:.2f}",
             str(k.faults),
+            "–" if k.mtbf_hours is None else f"{k.mtbf_hours:.1f}",
+            "–" if k.mttr_hours is None else f"{k.mttr_hours:.1f}",
             f"{k.adot / 3600:.1f}",
         ]
         table.add_row(*cells)

@@ -2,7 +2,7 @@
 
 from microfab.kpi.delivery import DeliveryKpis, delivery_kpis
 from microfab.kpi.downtime import DowntimeCause, downtime_pareto
-from microfab.kpi.oee import ModuleKpis, module_kpis, site_kpis
+from microfab.kpi.oee import ModuleKpis, module_kpis, site_kpis, total_kpis
 
 __all__ = [
     "DeliveryKpis",
@@ -12,4 +12,5 @@ __all__ = [
     "downtime_pareto",
     "module_kpis",
     "site_kpis",
+    "total_kpis",
 ]

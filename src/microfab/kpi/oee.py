@@ -51,6 +51,15 @@ class ModuleKpis(OeeRatios):
         """Observed mean time to repair, in hours (None without failures)."""
         return self.adot / self.faults / 3600 if self.faults else None
 
+    @property
+    def scrap_ratio(self) -> float | None:
+        """Scrapped / produced quantity (ISO 22400-2 scrap ratio; None when nothing was produced)."""
+        return (self.produced - self.good) / self.produced if self.produced else None
+
+    def throughput_per_hour(self, hours: float) -> float | None:
+        """Good quantity per hour of a window of *hours* (ISO 22400-2 throughput rate; None for an empty window)."""
+        return self.good / hours if hours > 0 else None
+
     def add(self, other: ModuleKpis) -> None:
         """Add another module's buckets and counts into this one."""
         self.pbt += other.pbt
@@ -102,6 +111,14 @@ def site_kpis(per_module: Mapping[str, ModuleKpis], site_of: Mapping[str, str]) 
         site = site_of[name]
         sites.setdefault(site, ModuleKpis(site)).add(k)
     return sites
+
+
+def total_kpis(name: str, parts: Iterable[ModuleKpis]) -> ModuleKpis:
+    """Sum buckets of modules or sites into one group, e.g. the whole network (ratios of sums)."""
+    total = ModuleKpis(name)
+    for part in parts:
+        total.add(part)
+    return total
 
 
 def _close(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from microfab.domain.events import Event, ModuleFaulted, ModuleRepaired, OperationCompleted, OperationStarted
 from microfab.domain.network import Network
 from microfab.domain.orders import Order
 from microfab.kpi.delivery import DeliveryKpis, delivery_kpis
 from microfab.kpi.downtime import DowntimeCause, downtime_pareto
-from microfab.kpi.oee import ModuleKpis, module_kpis, site_kpis
+from microfab.kpi.oee import ModuleKpis, module_kpis, site_kpis, total_kpis
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,16 @@ class Report:
     events: int
     downtime: tuple[DowntimeCause, ...] = ()
     site: str | None = None
+
+    @property
+    def hours(self) -> float:
+        """The window's length in hours."""
+        return (self.end - self.start).total_seconds() / 3600
+
+    @property
+    def total(self) -> ModuleKpis:
+        """Every module of the report as one group: the network (or the one site asked for)."""
+        return total_kpis(self.site or self.network, self.sites.values())
 
 
 def build_report(
@@ -111,3 +122,64 @@ def gantt_bars(events: Iterable[Event], modules: set[str], end: datetime) -> lis
     bars.extend(GanttBar(m, since, end, "down", "fault") for m, since in faulted.items())
     bars.extend(GanttBar(m, s.at, end, "run", s.operation_id, s.order_id) for m, s in started.items())
     return bars
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report's figures as plain JSON values (``microfab kpi --json``): delivery, OEE per site, module, network."""
+
+    def oee(k: ModuleKpis) -> dict[str, Any]:
+        return {
+            "availability": round(k.availability, 4),
+            "effectiveness": round(k.effectiveness, 4),
+            "quality": round(k.quality, 4),
+            "oee": round(k.oee, 4),
+            "utilisation": round(k.utilisation, 4),
+            "produced": k.produced,
+            "good": k.good,
+            "scrap_ratio": _rounded(k.scrap_ratio),
+            "throughput_per_h": _rounded(k.throughput_per_hour(report.hours)),
+            "faults": k.faults,
+            "mtbf_h": _rounded(k.mtbf_hours),
+            "mttr_h": _rounded(k.mttr_hours),
+            "down_h": round(k.adot / 3600, 4),
+        }
+
+    def delivery(d: DeliveryKpis) -> dict[str, Any]:
+        return {
+            "orders": d.orders,
+            "delivered": d.delivered,
+            "on_time": d.on_time,
+            "on_time_rate": _rounded(d.on_time_rate),
+            "shipped": d.shipped,
+            "in_production": d.in_production,
+            "lead_time_mean_h": _rounded(d.lead_time_mean_h),
+            "lead_time_median_h": _rounded(d.lead_time_median_h),
+            "lead_time_p90_h": _rounded(d.lead_time_p90_h),
+        }
+
+    return {
+        "network": report.network,
+        "site": report.site,
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "pbt": "calendar time",
+        "delivery": delivery(report.delivery),
+        "markets": {m: delivery(d) for m, d in report.markets.items()},
+        "total": oee(report.total),
+        "sites": {name: oee(k) for name, k in report.sites.items()},
+        "modules": {name: {"site": report.site_of[name], **oee(k)} for name, k in report.modules.items()},
+        "downtime": [
+            {
+                "module": c.module,
+                "reason": c.reason,
+                "faults": c.faults,
+                "hours": round(c.hours, 4),
+                "cumulative_share": round(c.cumulative_share, 4),
+            }
+            for c in report.downtime
+        ],
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -6,7 +6,7 @@ import pytest
 
 from microfab.domain.events import ModuleFaulted, ModuleRepaired, OperationCompleted, OperationStarted
 from microfab.domain.quantities import Duration
-from microfab.kpi import module_kpis, site_kpis
+from microfab.kpi import module_kpis, site_kpis, total_kpis
 
 T0 = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -46,6 +46,11 @@ def test_iso_22400_buckets_and_ratios() -> None:
     assert k.oee == pytest.approx(0.2 * 0.9 * 0.5)
     assert k.utilisation == pytest.approx(7800 / 36000)
     assert k.mttr_hours == pytest.approx(0.5)
+    # MTBF: (PBT - ADOT) / faults = (36000 - 1800) s / 1 = 9.5 h; scrap 1 of 2; 1 good unit in 10 h.
+    assert k.mtbf_hours == pytest.approx(9.5)
+    assert k.scrap_ratio == pytest.approx(0.5)
+    assert k.throughput_per_hour(10) == pytest.approx(0.1)
+    assert k.throughput_per_hour(0) is None
 
 
 def test_window_clips_and_open_faults_count_to_the_end() -> None:
@@ -67,6 +72,12 @@ def test_sites_are_ratios_of_sums() -> None:
     assert site.apt == 5400
     assert site.pbt == 7200
     assert site.effectiveness == pytest.approx((3600 + 900) / 5400)
+    network = total_kpis("net", [site, site_kpis(per_module, {"m1": "ohio", "m2": "bavaria"})["bavaria"]])
+    # ohio (m1 + m2) and bavaria (m2 again): 3 modules' worth of buckets, ratios of the sums.
+    assert network.pbt == 3 * 3600
+    assert network.apt == 5400 + 1800
+    assert (network.produced, network.good) == (3, 3)
+    assert network.scrap_ratio == 0.0
 
 
 def test_window_must_not_end_before_it_starts() -> None:
