@@ -6,7 +6,7 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from benchmarks import api_load, configurator, event_log, expansion, opcua, planning, quote, scheduler, twin
+from benchmarks import api_load, configurator, event_log, expansion, opcua, planning, quote, scheduler, stress, twin
 
 BENCHMARKS: dict[str, Callable[..., None]] = {
     "scheduler": scheduler.main,
@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, Callable[..., None]] = {
     "quote": quote.main,
     "planning": planning.main,
     "expansion": expansion.main,
+    "stress": stress.main,
     "twin": twin.main,
     "eventlog": event_log.main,
     "api": api_load.main,

@@ -127,3 +127,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+from microfab.cli import plan_expand, plan_stress  # noqa: E402 - commands in their own modules, registered last
+
+app.command("expand")(plan_expand.expand_command)
+app.command("stress")(plan_stress.stress_command)
