@@ -26,6 +26,7 @@ from microfab.cli import product, render
 from microfab.cli import quote as quote_cli
 from microfab.cli import schedule as schedule_cli
 from microfab.cli import twin as twin_cli
+from microfab.cli import whatif as whatif_cli
 from microfab.commerce.export import quote_json
 from microfab.control import access, operations
 from microfab.control.bootstrap import Services, bootstrap
@@ -62,6 +63,7 @@ app.command("genealogy")(genealogy_cli.genealogy)
 app.add_typer(invoice_cli.app, name="invoice")
 app.add_typer(invoice_cli.entities_app, name="entities")
 app.add_typer(plan_cli.app, name="plan")
+app.command("whatif")(whatif_cli.whatif)
 # Piped output (CI logs, `make demo | tee`) gets wide tables instead of Rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 150)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from microfab.control.parallel import Tick, run_parallel
+from microfab.control.parallel import RayError, Tick, run_parallel
 from microfab.domain.errors import DomainError
 from microfab.twin.replications import Estimate, Task, aggregate, run_task, tasks
 from microfab.twin.scenarios import SCENARIOS, run_mf_ref_1
@@ -86,7 +86,10 @@ def sweep(
         def tick() -> None:
             progress.advance(bar)
 
-        rows = run_tasks(todo, workers=workers, ray_address=ray_address, tick=tick)
+        try:
+            rows = run_tasks(todo, workers=workers, ray_address=ray_address, tick=tick)
+        except RayError as exc:
+            _fail(str(exc))
     summary = aggregate(rows)
     if as_json:
         out = {

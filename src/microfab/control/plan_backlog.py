@@ -74,7 +74,7 @@ def backlog_problem(
             )
         )
         pairs += _pairs(network, order)
-    sites = tuple(PlanSite(s, _capacity(network, s, at, horizon, downtime or {})) for s in sorted(network.sites))
+    sites = tuple(PlanSite(s, site_capacity(network, s, at, horizon, downtime or {})) for s in sorted(network.sites))
     return AllocationProblem(tuple(orders), sites, horizon, tuple(pairs), network.base_currency, at)
 
 
@@ -132,7 +132,7 @@ def _duty(network: Network, order: Order, option: SiteOption) -> Decimal:
     return duty.amount if duty is not None else Decimal(0)
 
 
-def _capacity(
+def site_capacity(
     network: Network, site: str, at: datetime, horizon: tuple[Bucket, ...], downtime: Downtime
 ) -> dict[str, tuple[float, ...]]:
     """Standard hours per capability and bucket at *site*."""
