@@ -163,25 +163,30 @@ class Sequencing:
             if pos[v]:
                 u = seqs[machine[v]][pos[v] - 1]
                 end = r[u] + p[u]
-                head = max(head, end)
+                if end > head:
+                    head = end
             elif mrel[machine[v]] > head:
                 head = mrel[machine[v]]
             for a in preds[v]:
                 end = r[a] + p[a]
-                head = max(head, end)
+                if end > head:
+                    head = end
             r[v] = head
-            makespan = max(makespan, head + p[v])
+            if head + p[v] > makespan:
+                makespan = head + p[v]
         for v in reversed(order):
             tail = 0
             for s in succs[v]:
                 end = q[s] + p[s]
-                tail = max(tail, end)
+                if end > tail:
+                    tail = end
             seq = seqs[machine[v]]
             j = pos[v] + 1
             if j < len(seq):
                 s = seq[j]
                 end = q[s] + p[s]
-                tail = max(tail, end)
+                if end > tail:
+                    tail = end
             q[v] = tail
         self.makespan = makespan
         return True
@@ -225,13 +230,18 @@ def _moves(s: Sequencing, v: int, limit: int, *, every: bool = False) -> list[_M
     preds, succs = data.preds[v], data.succs[v]
     head = data.release[v]
     for a in preds:
-        head = max(head, r[a] + p[a])
+        if r[a] + p[a] > head:
+            head = r[a] + p[a]
     tail = 0
     for b in succs:
-        tail = max(tail, q[b] + p[b])
+        if q[b] + p[b] > tail:
+            tail = q[b] + p[b]
     here, at = s.machine[v], s.position[v]
     moves = []
+    release = data.module_release
     for k, duration in data.options[v]:
+        if not every and (head if head > release[k] else release[k]) + tail + duration > limit:
+            continue  # no position on k can do better than v's job neighbours allow
         seq = s.sequences[k]
         if k == here:
             seq = seq[:at] + seq[at + 1 :]
@@ -240,7 +250,7 @@ def _moves(s: Sequencing, v: int, limit: int, *, every: bool = False) -> list[_M
         low = _ancestors_until(seq, r, q, p, preds)  # seq[low:]: no ancestor of v
         if low > high:
             continue
-        first = max(head, data.module_release[k])
+        first = head if head > data.module_release[k] else data.module_release[k]
         ends = [r[x] + p[x] for x in seq[max(0, low - 1) : high]]
         tails = [q[x] + p[x] for x in seq[low : high + 1]]
         if k == here:
@@ -251,9 +261,11 @@ def _moves(s: Sequencing, v: int, limit: int, *, every: bool = False) -> list[_M
             if k == here and i == at:
                 continue
             start = ends[i - 1 - offset] if i else first
-            start = max(start, first)
+            if start < first:
+                start = first
             after = tails[i - low] if i < size else 0
-            after = max(after, tail)
+            if after < tail:
+                after = tail
             length = start + after
             if every:
                 where.append(i)
@@ -355,8 +367,10 @@ def _reprop(s: Sequencing, seq: list[int], at: int, low: int, ends: list[int], t
         x = seq[j]
         h = data.release[x]
         for a in data.preds[x]:
-            h = max(h, r[a] + p[a])
-        h = max(h, end)
+            if r[a] + p[a] > h:
+                h = r[a] + p[a]
+        if end > h:
+            h = end
         end = h + p[x]
         if j >= offset:
             ends[j - offset] = end
@@ -365,8 +379,10 @@ def _reprop(s: Sequencing, seq: list[int], at: int, low: int, ends: list[int], t
         x = seq[j]
         t = 0
         for b in data.succs[x]:
-            t = max(t, q[b] + p[b])
-        t = max(t, later)
+            if q[b] + p[b] > t:
+                t = q[b] + p[b]
+        if later > t:
+            t = later
         later = t + p[x]
         if j - low < len(tails):
             tails[j - low] = later
@@ -426,16 +442,37 @@ def _choose(s: Sequencing, tabu: dict[int, int], iteration: int, record: int, rn
     cmax, r, q, p = s.makespan, s.r, s.q, s.p
     best: list[_Move] = []
     limit = 1 << 62
-    for v in range(len(p)):
-        if r[v] + p[v] + q[v] != cmax:
-            continue
+    # The critical tasks by the least path their job neighbours allow: a good limit comes early and
+    # prunes the rest (`_moves` skips a module, here a whole task, that cannot reach the limit).
+    for bound, v in sorted((_floor(s, v), v) for v in range(len(p)) if r[v] + p[v] + q[v] == cmax):
         allowed = tabu.get(v, 0) <= iteration
-        for move in _moves(s, v, limit if allowed else min(limit, record - 1)):
+        cap = limit if allowed else min(limit, record - 1)
+        if bound > cap:
+            continue
+        for move in _moves(s, v, cap):
             if move.estimate < limit:
                 best, limit = [move], move.estimate
             elif move.estimate == limit:
                 best.append(move)
-    return rng.choice(best) if best else None
+    if not best:
+        return None
+    best.sort(key=lambda m: (m.task, m.module, m.index))  # the choice depends on the seed only
+    return rng.choice(best)
+
+
+def _floor(s: Sequencing, v: int) -> int:
+    """The least longest path through *v* on any of its modules, from its job neighbours alone."""
+    data, r, q, p = s.data, s.r, s.q, s.p
+    head = data.release[v]
+    for a in data.preds[v]:
+        if r[a] + p[a] > head:
+            head = r[a] + p[a]
+    tail = 0
+    for b in data.succs[v]:
+        if q[b] + p[b] > tail:
+            tail = q[b] + p[b]
+    release = data.module_release
+    return min((head if head > release[k] else release[k]) + d for k, d in data.options[v]) + tail
 
 
 def _perturb(s: Sequencing, rng: random.Random, count: int) -> None:
