@@ -19,6 +19,10 @@ class Settings:
     sim_schedule_time_limit: float = 0.1
     solver_workers: int = 2
     seed: int = 0
+    # The medium loop looks at every site this often (network time, seconds; 0: never) and
+    # re-plans one whose schedule has fallen more than `medium_loop_tolerance` behind.
+    medium_loop_interval: float = 900.0
+    medium_loop_tolerance: float = 600.0
 
     @classmethod
     def from_env(cls, db: str | None = None) -> Settings:
@@ -29,4 +33,6 @@ class Settings:
             sim_schedule_time_limit=float(os.environ.get("MICROFAB_SIM_SCHEDULE_TIME_LIMIT", "0.1")),
             solver_workers=int(os.environ.get("MICROFAB_SOLVER_WORKERS", "2")),
             seed=int(os.environ.get("MICROFAB_SEED", "0")),
+            medium_loop_interval=float(os.environ.get("MICROFAB_MEDIUM_LOOP_INTERVAL", "900")),
+            medium_loop_tolerance=float(os.environ.get("MICROFAB_MEDIUM_LOOP_TOLERANCE", "600")),
         )

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from microfab.control import slowloop
 from microfab.control.invoicing import BillingBook, on_shipped
-from microfab.control.medium_loop import SITE_OBJECTIVE, reschedule
+from microfab.control.medium_loop import SITE_OBJECTIVE, behind, reschedule
 from microfab.control.orders import Placement, place_order
 from microfab.control.state import State, module_stream, order_stream, site_stream
 from microfab.control.work import Track, Work
@@ -64,6 +64,7 @@ class RunSummary:
     placed: int = 0
     rejected: list[str] = field(default_factory=list)
     schedules: int = 0
+    replans: int = 0  # of them, by the medium loop's clock (a schedule fallen behind)
 
 
 class Controller:
@@ -117,14 +118,22 @@ class Controller:
         """Run until *until* (simulated or real time), placing *arrivals* at their times."""
         summary = RunSummary(started=self.driver.now(), ended=until)
         waiting = deque(sorted(arrivals, key=lambda a: a[0]))
+        interval = timedelta(seconds=self.settings.medium_loop_interval)
+        tick = summary.started + interval if interval > timedelta(0) else None
         while True:
             horizon = min(until, waiting[0][0]) if waiting else until
+            if tick is not None and tick < horizon:
+                horizon = tick
             event = await self.driver.next_event(horizon)
             if event is not None:
                 await self.handle(event)
                 summary.events += 1
                 if progress is not None:
                     progress(event.at)
+                continue
+            if tick is not None and horizon == tick:
+                summary.replans += await self.medium_loop(tick)
+                tick += interval
                 continue
             if waiting and waiting[0][0] <= until:
                 at, cmd = waiting.popleft()
@@ -241,6 +250,22 @@ class Controller:
         )
 
     # ------------------------------------------------------------------ the medium and slow loops
+    async def medium_loop(self, now: datetime) -> int:
+        """Re-plan every site whose schedule has fallen behind (see `microfab.control.medium_loop`); how many."""
+        tolerance = timedelta(seconds=self.settings.medium_loop_tolerance)
+        late = sorted(
+            s
+            for s in {t.site for t in self.tracks.values() if t.status == "pending"}
+            if behind(self.work, self.state.network, s, now, tolerance)
+        )
+        for site in late:
+            log.info("%s: schedule behind at %s, re-planning", site, now)
+            self._reschedule(site, now)
+            self._dispatch_ready(site, now)
+        if late:
+            await self._commit()
+        return len(late)
+
     def _reschedule(self, site: str, now: datetime) -> None:
         """Repair *site*'s schedule from *now* and record it (see `microfab.control.medium_loop`)."""
         created = reschedule(self.work, self.state.network, site, now, self.settings)

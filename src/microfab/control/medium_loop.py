@@ -1,5 +1,11 @@
 """The medium loop: repair a site's schedule from now, keeping what has started.
 
+It runs when work arrives, a module faults or comes back (the controller calls `reschedule`),
+and on a clock: every ``Settings.medium_loop_interval`` of network time, a site whose schedule
+has fallen behind where it matters (`behind`: a ready operation planned to start more than
+``Settings.medium_loop_tolerance`` ago waits while another capable module idles) is re-planned,
+so that the work moves to where it can start now.
+
 Started operations are fixed where they run; a down module is unavailable until its expected
 repair (the type's MTTR); each module starts from the family it is set up for; the schedule
 in force is the warm start and the reference that changes are kept close to (see
@@ -11,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from microfab.control.work import Work
 from microfab.domain.errors import DomainError
@@ -35,6 +41,40 @@ SITE_OBJECTIVE = Objective(
 )
 """What a site's schedule minimises: lateness first, then the makespan (a second moved costs a
 tenth of a second of makespan, see `repair`), then the total completion time."""
+
+
+def behind(work: Work, network: Network, site: str, now: datetime, tolerance: timedelta) -> bool:
+    """Whether re-planning *site* now can help: its schedule has fallen behind where a module idles.
+
+    True when an operation planned to start before ``now - tolerance`` is still pending although
+    its predecessors are done, and a healthy, idle module of the site other than the planned
+    one could run it. Work that is late only because everything capable is busy stays put: a
+    new plan would not start it sooner.
+    """
+    schedule = work.schedules.get(site)
+    if schedule is None:
+        return False
+    late = now - tolerance
+    idle = [
+        m
+        for m in network.modules_at(site)
+        if m.name not in work.busy and m.name not in work.down and not work.sequence[m.name]
+    ]
+    if not idle:
+        return False
+    for planned in schedule.operations:
+        if planned.start >= late:
+            continue
+        track = work.tracks.get(planned.operation_id)
+        if track is None or track.status != "pending":
+            continue
+        if any(work.tracks[p].status != "done" for p in track.op.predecessors if p in work.tracks):
+            continue
+        for module in idle:
+            offers = network.module_types[module.module_type].capabilities
+            if module.name != planned.module and track.op.capability in offers:
+                return True
+    return False
 
 
 def reschedule(work: Work, network: Network, site: str, now: datetime, settings: Settings) -> ScheduleCreated | None:
