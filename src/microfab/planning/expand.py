@@ -29,6 +29,7 @@ import highspy
 import numpy as np
 from highspy._core import _Highs  # the solver without the Python wrapper: no banner on stdout
 
+from microfab.planning import highs
 from microfab.planning.expand_problem import (
     TOLERANCE,
     Change,
@@ -82,9 +83,7 @@ class Model:
 
     def highs(self, *, threads: int, relax: bool = False) -> _Highs:
         """A silent HiGHS instance holding the model (an LP when *relax*)."""
-        solver = _Highs()
-        for name, option in (("output_flag", False), ("threads", threads), ("random_seed", 0)):
-            solver.setOptionValue(name, option)
+        solver = highs.solver(threads, random_seed=0)
         empty = np.zeros(0, dtype=np.int32)
         solver.addRows(len(self.row_lower), np.array(self.row_lower), np.array(self.row_upper), 0, empty, empty, [])
         lengths = [len(e) for e in self.entries]

@@ -35,12 +35,15 @@ import numpy as np
 import numpy.typing as npt
 from highspy._core import _Highs  # the solver without the Python wrapper: no banner on stdout
 
+from microfab.planning.highs import solver
 from microfab.planning.stress_network import BomLine, StressNetwork
 
 INF = highspy.kHighsInf
 Floats = npt.NDArray[np.float64]
 _Entries = list[tuple[int, float]]
-_OPTIONS: tuple[tuple[str, bool | int | str], ...] = (("output_flag", False), ("threads", 1), ("random_seed", 0))
+_THREADS = 1
+"""The LPs are small and solved one after another: one thread (`microfab.planning.highs` keeps
+other thread counts in the same process working)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +199,7 @@ class StressLp:
 
     def _fresh(self) -> _Highs:
         a = self.arrays
-        highs = _Highs()
-        for name, value in _OPTIONS:
-            highs.setOptionValue(name, value)
+        highs = solver(_THREADS, random_seed=0)
         if not self.scale:  # HiGHS rescales on every warm re-solve: without, one costs half as much
             highs.setOptionValue("simplex_scale_strategy", 0)
         empty = np.zeros(0, dtype=np.int32)
