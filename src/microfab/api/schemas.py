@@ -654,3 +654,72 @@ class JobPublic(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     result: dict[str, Any] | None = Field(default=None, description="The plan as JSON (only on the job itself).")
     error: str | None = None
+
+
+class StressNodeIn(BaseModel):
+    """A node of a stress test (``docs/stress-tests.md``): stock and capacity in units, times in days."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    id: str = Field(max_length=200, examples=["ohio"])
+    kind: Literal["product", "part", "raw", "site"]
+    inventory: float = Field(default=0.0, description="Units on hand.")
+    pipeline: float = Field(default=0.0, description="Units on their way, arriving within the window.")
+    capacity: float | None = Field(
+        default=None,
+        description="Units per day; null: unlimited. Required for raw and site; a product or part made from a BOM "
+        "is unlimited when it is left out, a stock point 0.",
+    )
+    ttr_days: float = Field(description="Days to recover.")
+    weight: float | None = Field(default=None, description="Products: money lost per unit of unmet demand.")
+
+
+class StressBomLineIn(BaseModel):
+    """*parent* consumes *qty* units of *part* per unit it makes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    parent: str = Field(max_length=200)
+    part: str = Field(max_length=200)
+    qty: float
+
+
+class StressSourceIn(BaseModel):
+    """*supplier* may deliver *part* to *parent* instead of the part node itself."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    part: str = Field(max_length=200)
+    parent: str = Field(max_length=200)
+    supplier: str = Field(max_length=200)
+
+
+class StressRequest(BaseModel):
+    """A supply network to stress-test, as ``microfab plan stress --input`` reads it (``examples/stress``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    nodes: list[StressNodeIn]  # lists are bounded by the request body's size limit
+    demand: dict[str, float] = Field(description="Units per day by product.", examples=[{"laptop-stand": 40}])
+    bom: list[StressBomLineIn]
+    sources: list[StressSourceIn] = Field(default_factory=list)
+    horizon_days: float = Field(default=90.0, description="Days the time to survive is capped at.")
+    currency: str | None = Field(default=None, max_length=16, description="ISO 4217 code of the weights' money.")
+
+
+class ExpansionRequest(BaseModel):
+    """A demand forecast to plan the applied network's expansion for, and how hard to try."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    forecast: str = Field(
+        min_length=1,
+        max_length=60_000,
+        description="The forecast as YAML (or JSON) text, as `microfab plan expand --forecast` reads it "
+        "(docs/expansion.md, examples/forecast/forecast.yaml).",
+    )
+    time_limit: float = Field(default=5.0, ge=0.1, le=120.0, description="Seconds for the MILP.")
+    gap: float = Field(default=1e-4, ge=0.0, le=1.0, description="Relative gap to stop the MILP at.")
+    replications: int = Field(default=2, ge=0, le=20, description="Twin replications checking the plan (0: none).")
+    twin_periods: int | None = Field(default=None, ge=1, le=120, description="Simulate only the first N periods.")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of sampled configurations and of the twin.")

@@ -19,9 +19,10 @@ from rich.table import Table
 
 from microfab.cli.common import errors, fail, services_for
 from microfab.control.expand import ExpansionInputs, expansion_problem
-from microfab.control.expand_output import ModulePlan, module_plan, plan_json, twin_case, write_modules
+from microfab.control.expand_export import plan_header, twin_check
+from microfab.control.expand_output import ModulePlan, module_plan, plan_json, write_modules
 from microfab.control.forecast import Forecast, load_forecast
-from microfab.control.network_twin import NetworkEstimates, simulate_network
+from microfab.control.network_twin import NetworkEstimates
 from microfab.domain.network import Network
 from microfab.manifests import ManifestErrors, Resource, build_network, load_resources
 from microfab.planning.expand_problem import ExpansionCosts, ExpansionPlan
@@ -77,10 +78,14 @@ def expand_command(  # noqa: PLR0913, PLR0917 - inputs, solver limits, twin size
             fail(f"the plan breaks {len(issues)} rule(s): {'; '.join(issues[:3])}")
         modules = module_plan(inputs, plan, loaded.resources)
         advance("twin replications")
-        estimates = _twin(inputs, plan, modules, replications, twin_periods, seed, workers, advance)
+        with _errors():
+            estimates = twin_check(
+                inputs, plan, modules, replications=replications, periods=twin_periods, seed=seed, workers=workers,
+                tick=advance,
+            )  # fmt: skip
     document = plan_json(inputs, plan, modules, estimates)
     if out is not None:
-        header = _header(inputs, plan, modules)
+        header = plan_header(inputs, plan, modules, by="`microfab plan expand`")
         with _errors():
             write_modules(modules, out, header=header, extra={"plan.json": json.dumps(document, indent=2) + "\n"})
     if as_json:
@@ -135,40 +140,6 @@ class _Advance(Protocol):
     """The progress callback: one step, optionally a new description."""
 
     def __call__(self, description: str | None = None) -> None: ...  # pragma: no cover - a type only
-
-
-def _twin(
-    inputs: ExpansionInputs,
-    plan: ExpansionPlan,
-    modules: ModulePlan,
-    replications: int,
-    periods: int | None,
-    seed: int,
-    workers: int,
-    advance: _Advance,
-) -> NetworkEstimates | None:
-    if replications == 0:
-        return None
-    case = twin_case(inputs, plan, modules)
-    if periods is not None and periods < len(inputs.forecast.spans):
-        demanded: dict[str, float] = {}
-        for d in inputs.forecast.demand:
-            demanded[d.market] = demanded.get(d.market, 0.0) + sum(d.units[:periods])
-        case = case.until(inputs.forecast.spans[periods - 1].end, demanded=demanded)
-    with _errors():
-        return simulate_network(case, replications=replications, seed=seed, workers=workers, tick=advance)
-
-
-def _header(inputs: ExpansionInputs, plan: ExpansionPlan, modules: ModulePlan) -> str:
-    lines = [
-        f"Written by `microfab plan expand` from {inputs.forecast.file}: {plan.status.value}, "
-        f"total cost {plan.costs.total} over {inputs.forecast.spans[0].label} .. {inputs.forecast.spans[-1].label}.",
-        "These files replace the network's Module documents (in examples/network: modules/<site>.yaml).",
-    ]
-    for a in modules.actions:
-        when = f"order by {a.order_by.date()}, productive from {a.at.date()}" if a.order_by else f"from {a.at.date()}"
-        lines.append(f"{a.action} {a.count} x {a.module_type} at {a.site} ({when}): {', '.join(a.modules)}")
-    return "\n".join(lines)
 
 
 def _show(

@@ -3,17 +3,18 @@
 The input is a JSON file (``docs/stress-tests.md``, ``examples/stress/network.json``): ``nodes``
 [{id, kind, inventory, pipeline, capacity, ttr_days, weight}], ``demand`` {product: units/day},
 ``bom`` [{parent, part, qty}], ``sources`` [{part, parent, supplier}], ``horizon_days``,
-``currency``. Bad input is one error line naming the field and the node, and exit status 2.
+``currency``. Bad input is one error line naming the field and the node, and exit status 2. The
+reader of the decoded document and the JSON output are shared with the API
+(`microfab.planning.stress_input`, `microfab.planning.stress_export`).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,23 +22,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from microfab.cli.common import errors
-from microfab.planning.stress_network import BomLine, NetworkError, NodeKind, Source, StressNetwork, StressNode
+from microfab.planning.stress_export import report_json
+from microfab.planning.stress_input import InputError, network_from_json
+from microfab.planning.stress_network import NetworkError, StressNetwork
 
 if TYPE_CHECKING:
-    from microfab.planning.stress import NodeResult, StressReport
+    from microfab.planning.stress import StressReport
 
 __all__ = ["InputError", "network_from_json", "read_network", "report_json", "stress_command"]
 
 console = Console(width=None if sys.stdout.isatty() else 150)
-
-_TOP = {"nodes", "demand", "bom", "sources", "horizon_days", "currency"}
-_NODE = {"id", "kind", "inventory", "pipeline", "capacity", "ttr_days", "weight"}
-_BOM = {"parent", "part", "qty"}
-_SOURCE = {"part", "parent", "supplier"}
-
-
-class InputError(ValueError):
-    """The input file is missing, not JSON, or not shaped as ``docs/stress-tests.md`` says (the message names where)."""
 
 
 def stress_command(
@@ -87,157 +81,7 @@ def _no_constant(name: str) -> None:
     raise InputError(f"--input: {name} is not a number")
 
 
-def network_from_json(data: object) -> StressNetwork:
-    """The `StressNetwork` of a decoded JSON document; `InputError` or `NetworkError` naming the field otherwise."""
-    top = _object(data, "input", _TOP)
-    for key in ("nodes", "demand", "bom"):
-        if key not in top:
-            raise InputError(f"{key}: missing")
-    bom = [_object(row, f"bom[{i}]", _BOM) for i, row in enumerate(_list(top["bom"], "bom"))]
-    made = {row.get("parent") for row in bom}
-    nodes = tuple(_node(row, i, made) for i, row in enumerate(_list(top["nodes"], "nodes")))
-    lines = tuple(_line(row, i) for i, row in enumerate(bom))
-    sources = tuple(_source(row, i) for i, row in enumerate(_list(top.get("sources", []), "sources")))
-    demand = top["demand"]
-    if not isinstance(demand, dict):
-        raise InputError(f"demand: expected an object {{product: units per day}}, got {_kind(demand)}")
-    currency = top.get("currency")
-    if currency is not None and not isinstance(currency, str):
-        raise InputError(f"currency: expected an ISO 4217 code, got {currency!r}")
-    return StressNetwork(
-        nodes=nodes,
-        demand=demand,
-        bom=lines,
-        sources=sources,
-        horizon_days=top.get("horizon_days", 90),
-        currency=currency,
-    )
-
-
-def _node(raw: object, i: int, made: set[object]) -> StressNode:
-    path = f"nodes[{i}]"
-    row = _object(raw, path, _NODE)
-    node_id, kind = _text(row, "id", path), _text(row, "kind", path)
-    if kind not in set(NodeKind):
-        raise InputError(f"{path}.kind: node {node_id!r}: expected one of {', '.join(NodeKind)}, got {kind!r}")
-    for key in ("ttr_days", *(("capacity",) if kind in (NodeKind.RAW, NodeKind.SITE) else ())):
-        if key not in row:
-            what = "days to recover" if key == "ttr_days" else "units per day (null: unlimited)"
-            raise InputError(f"{path}.{key}: {kind} {node_id!r}: missing ({what})")
-    capacity = row.get("capacity", math.inf if node_id in made else 0.0)  # a made node: no limit unless given
-    weight = row.get("weight")
-    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, int | Decimal)):
-        raise InputError(f"{path}.weight: {kind} {node_id!r}: expected money per unit lost > 0, got {weight!r}")
-    try:
-        return StressNode(
-            id=node_id,
-            kind=NodeKind(kind),
-            ttr_days=row["ttr_days"],
-            inventory=row.get("inventory", 0.0),
-            capacity=math.inf if capacity is None else capacity,
-            pipeline=row.get("pipeline", 0.0),
-            weight=Decimal(weight) if isinstance(weight, int) else weight,
-        )
-    except NetworkError as exc:
-        raise NetworkError(f"{path}.{exc.path}", exc.message) from None
-
-
-def _line(row: dict[str, Any], i: int) -> BomLine:
-    path = f"bom[{i}]"
-    for key in _BOM:
-        if key not in row:
-            raise InputError(f"{path}.{key}: missing")
-    try:
-        return BomLine(row["parent"], row["part"], row["qty"])
-    except NetworkError as exc:
-        raise NetworkError(f"{path}.{exc.path}", f"{row['parent']!r} <- {row['part']!r}: {exc.message}") from None
-
-
-def _source(raw: object, i: int) -> Source:
-    path = f"sources[{i}]"
-    row = _object(raw, path, _SOURCE)
-    return Source(_text(row, "part", path), _text(row, "parent", path), _text(row, "supplier", path))
-
-
-def _object(raw: object, path: str, keys: set[str]) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise InputError(f"{path}: expected an object, got {_kind(raw)}")
-    unknown = sorted(set(raw) - keys)
-    if unknown:
-        raise InputError(f"{path}.{unknown[0]}: unknown field (expected {', '.join(sorted(keys))})")
-    return raw
-
-
-def _list(raw: object, path: str) -> list[Any]:
-    if not isinstance(raw, list):
-        raise InputError(f"{path}: expected a list, got {_kind(raw)}")
-    return raw
-
-
-def _text(row: dict[str, Any], key: str, path: str) -> str:
-    if key not in row:
-        raise InputError(f"{path}.{key}: missing")
-    value = row[key]
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{path}.{key}: expected a non-empty string, got {value!r}")
-    return value
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return "a string" if isinstance(value, str) else repr(value)
-
-
 # ------------------------------------------------------------------------------------------ output
-
-
-def report_json(report: StressReport) -> dict[str, Any]:
-    """The report as JSON: per node (input order) TTS, TTR impact, REI, at-risk, lost sales, mitigations."""
-    ranks = {r.node: k for k, r in enumerate(report.ranked(), start=1)}
-    return {
-        "horizon_days": report.horizon_days,
-        "currency": report.currency,
-        "baseline_tts_days": _round(report.baseline_tts_days),
-        "baseline_unbounded": report.baseline_tts_days is None,
-        "at_risk": [r.node for r in report.ranked() if r.at_risk],
-        "solves": report.solves,
-        "runtime_s": round(report.runtime, 4),
-        "nodes": [_node_json(r, ranks[r.node]) for r in report.nodes],
-    }
-
-
-def _node_json(r: NodeResult, rank: int) -> dict[str, Any]:
-    return {
-        "id": r.node,
-        "kind": r.kind.value,
-        "ttr_days": r.ttr_days,
-        "tts_days": _round(r.tts_days),
-        "unbounded": r.unbounded,
-        "ttr_impact": float(r.ttr_impact),
-        "rei": round(r.rei, 6),
-        "at_risk": r.at_risk,
-        "rank": rank,
-        "lost_sales": [{"product": s.product, "units": s.units, "value": float(s.value)} for s in r.lost],
-        "mitigations": [
-            {
-                "kind": m.kind.value,
-                "node": m.node,
-                "amount": m.amount,
-                "unit": m.unit,
-                "parents": list(m.parents),
-                "together": list(m.together),
-                "text": m.text,
-            }
-            for m in r.mitigations
-        ],
-    }
-
-
-def _round(days: float | None) -> float | None:
-    return None if days is None else round(days, 6)
 
 
 def _days(value: float) -> str:

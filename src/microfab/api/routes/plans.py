@@ -1,20 +1,45 @@
-"""Planning over HTTP: jobs that run off the request path (202 + a job to poll), for planners and admins."""
+"""Planning over HTTP: jobs that run off the request path (202 + a job to poll), for planners and admins.
+
+Allocation of the backlog, stress tests of a supply network (the body is ``microfab plan stress``'s
+input) and capacity expansion of the applied network (the body carries the forecast as YAML text);
+an expansion's Module documents download as ``/v1/plans/jobs/{id}/manifests.yaml``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+import re
+from decimal import Decimal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from microfab.api.deps import JobsDep, LockDep, Planner, ServicesDep
 from microfab.api.problems import Problem, documented
-from microfab.api.schemas import AllocationRequest, JobPublic, Page
-from microfab.control.jobs import Job, JobQueueFullError
-from microfab.control.plan_jobs import submit_allocation
+from microfab.api.schemas import AllocationRequest, ExpansionRequest, JobPublic, Page, StressRequest
+from microfab.control.jobs import Job, JobQueueFullError, JobStatus
+from microfab.control.plan_jobs import (
+    ExpansionOptions,
+    NoNetworkError,
+    submit_allocation,
+    submit_expansion,
+    submit_stress,
+)
 from microfab.domain.errors import UnknownReferenceError
+from microfab.manifests import ManifestErrors
+from microfab.planning.stress_input import InputError, error_path
+from microfab.planning.stress_network import NetworkError
 
 router = APIRouter(prefix="/v1/plans", tags=["planning"])
 _ACCEPTED = {202: {"description": "Accepted: the job is queued; poll its Location."}, **documented(429)}
+_YAML = "application/yaml"
+_MANIFESTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The plan's Module documents of every site at the end of its horizon, one YAML stream.",
+        "content": {_YAML: {"schema": {"type": "string"}}},
+    },
+    **documented(404, 409),
+}
 
 
 def job_public(job: Job, *, with_result: bool = True) -> JobPublic:
@@ -70,6 +95,71 @@ async def allocate(
     return accepted(job, response)
 
 
+@router.post("/stress", response_model=JobPublic, status_code=202, responses=_ACCEPTED)
+async def stress(
+    body: StressRequest,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    lock: LockDep,
+    jobs: JobsDep,
+    principal: Planner,
+) -> JobPublic:
+    """Stress-test a supply network: time to survive, TTR impact, risk exposure and mitigations of every node.
+
+    The body is ``microfab plan stress``'s input (``docs/stress-tests.md``); a value the engine
+    refuses (a negative stock, a BOM cycle, a part with no source) is a 422 naming its field. The
+    result is the CLI's ``--json`` document: per node (input order) ``tts_days`` (null with
+    ``unbounded``), ``ttr_impact``, ``rei``, ``at_risk``, ``rank``, ``lost_sales``, ``mitigations``.
+    """
+    # *body* checked the shape; the engine reads the bytes as the CLI reads its file (fractions as exact decimals)
+    document = json.loads(await request.body(), parse_float=Decimal)
+    async with lock:
+        try:
+            job = submit_stress(services, jobs, principal, document)
+        except (InputError, NetworkError) as exc:
+            raise stress_problem(exc) from None
+        except JobQueueFullError as exc:
+            raise Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}) from None
+    return accepted(job, response)
+
+
+@router.post("/expansions", response_model=JobPublic, status_code=202, responses={**_ACCEPTED, **documented(409)})
+async def expand(
+    body: ExpansionRequest,
+    response: Response,
+    services: ServicesDep,
+    lock: LockDep,
+    jobs: JobsDep,
+    principal: Planner,
+) -> JobPublic:
+    """Plan where the applied network's next containers go for a demand forecast, and check the plan on the twin.
+
+    The forecast's errors are a 422, each named ``body.forecast:LINE:COLUMN:FIELD``; with no network
+    applied, a 409. The result is ``microfab plan expand --json``'s document — ``actions`` (which
+    module type at which site from which period, and when to order it), ``costs``, ``units``,
+    ``flows``, ``twin`` (service level and more, mean and 95 % CI) — and ``manifests_yaml``, the
+    Module documents, also at ``/v1/plans/jobs/{id}/manifests.yaml``.
+    """
+    options = ExpansionOptions(
+        time_limit=body.time_limit,
+        gap=body.gap,
+        replications=body.replications,
+        twin_periods=body.twin_periods,
+        seed=body.seed,
+    )
+    async with lock:
+        try:
+            job = submit_expansion(services, jobs, principal, body.forecast, options)
+        except NoNetworkError as exc:
+            raise Problem(409, "Conflict", str(exc)) from None
+        except ManifestErrors as exc:
+            raise forecast_problem(exc) from None
+        except JobQueueFullError as exc:
+            raise Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}) from None
+    return accepted(job, response)
+
+
 @router.get("/jobs", response_model=Page[JobPublic])
 async def list_jobs(
     jobs: JobsDep,
@@ -95,3 +185,41 @@ async def get_job(
         return job_public(jobs.get(job_id))
     except UnknownReferenceError:
         raise Problem(404, "Not found", f"unknown planning job {job_id!r}") from None
+
+
+@router.get("/jobs/{job_id}/manifests.yaml", response_class=Response, responses=_MANIFESTS)
+async def job_manifests(
+    job_id: Annotated[str, Path(max_length=40)],
+    jobs: JobsDep,
+    _: Planner,
+) -> Response:
+    """An expansion job's Module documents (every site's, at the end of the horizon) as one YAML download."""
+    try:
+        job = jobs.get(job_id)
+    except UnknownReferenceError:
+        raise Problem(404, "Not found", f"unknown planning job {job_id!r}") from None
+    if job.kind != "expansion":
+        raise Problem(404, "Not found", f"{job_id} is a {job.kind} job: only expansions have manifests")
+    if job.status is not JobStatus.SUCCEEDED or job.result is None:
+        raise Problem(409, "Conflict", f"{job_id} is {job.status.value}: manifests come with a succeeded plan")
+    headers = {"Content-Disposition": f'attachment; filename="{job.id}-modules.yaml"'}
+    return Response(str(job.result["manifests_yaml"]), media_type=_YAML, headers=headers)
+
+
+def stress_problem(exc: InputError | NetworkError) -> Problem:
+    """A 422 naming the body field the stress test's reader or engine refused (``nodes[4].inventory``)."""
+    path, message = error_path(exc)
+    return Problem(422, "Invalid request", str(exc), errors=[{"field": body_field(path), "message": message}])
+
+
+def body_field(path: str) -> str:
+    """``nodes[4].inventory`` as the API names fields: ``body.nodes.4.inventory``."""
+    dotted = re.sub(r"\[(\d+)\]", r".\1", path)
+    return "body" if dotted in ("", "input") else f"body.{dotted}"
+
+
+def forecast_problem(exc: ManifestErrors) -> Problem:
+    """A 422 listing every error of the forecast, each at ``body.forecast:LINE:COLUMN:FIELD``."""
+    errors = [{"field": f"body.forecast:{e.line}:{e.column}:{e.field}", "message": e.message} for e in exc.errors]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return Problem(422, "Invalid forecast", detail, errors=errors)

@@ -1,51 +1,66 @@
 """The planner's pages: run a plan as a job, follow it, read the result as tables and charts.
 
 The forms post to ``/planner/...`` (same-site cookie session: SameSite=Strict keeps other sites
-out), queue the same jobs as ``/v1/plans`` and redirect to the job's page, which refreshes
-itself until the job is done.
+out), queue the same jobs as ``/v1/plans`` — allocation, stress test, capacity expansion — and
+redirect to the job's page, which refreshes itself until the job is done. A stress network or
+a forecast with errors comes back on the planner page with the errors listed and the text kept.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from microfab.api.deps import JobsDep, LockDep, ServicesDep
 from microfab.api.problems import Problem
+from microfab.api.schemas import StressRequest
 from microfab.api.web.pages import PageLanguage, render_page
+from microfab.api.web.plan_views import bars, expansion_view, stress_view
 from microfab.api.web.session import PagePrincipal
-from microfab.control.jobs import Job, JobQueueFullError
-from microfab.control.plan_jobs import BUCKET_HOURS, submit_allocation
+from microfab.control.bootstrap import Services
+from microfab.control.jobs import Job, JobQueueFullError, JobRunner
+from microfab.control.plan_jobs import (
+    BUCKET_HOURS,
+    ExpansionOptions,
+    NoNetworkError,
+    submit_allocation,
+    submit_expansion,
+    submit_stress,
+)
 from microfab.domain.access import Principal, Role
 from microfab.domain.errors import UnknownReferenceError
+from microfab.manifests import ManifestErrors
 from microfab.planning.export import COSTS
+from microfab.planning.stress_input import InputError
+from microfab.planning.stress_network import NetworkError
 
 router = APIRouter(include_in_schema=False)
 _PLANNERS = (Role.PLANNER, Role.ADMIN)
+_EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
+_TEXT_LIMIT = 60_000  # characters of a network or forecast typed into a form (the body limit is 64 KiB)
+_EXPANSION = ExpansionOptions()
+
+
+@cache
+def example(relative: str) -> str:
+    """An example input from the checkout's ``examples/`` folder, to start the forms with ('' without one)."""
+    try:
+        return (_EXAMPLES / relative).read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def _planner(principal: Principal) -> None:
     if principal.role not in _PLANNERS:
         raise Problem(403, "Forbidden", "the planner pages are for planners and admins")
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    """One horizontal bar of a chart: label, value, its width in per cent of the largest."""
-
-    label: str
-    value: float
-    share: float
-
-
-def bars(values: dict[str, float]) -> list[Bar]:
-    """Bars scaled to the largest absolute value."""
-    top = max((abs(v) for v in values.values()), default=0.0) or 1.0
-    return [Bar(k, v, 100 * abs(v) / top) for k, v in values.items()]
 
 
 def allocation_view(result: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +88,28 @@ async def planner_home(
 ) -> HTMLResponse:
     """Forms to run plans, and the jobs so far (newest first)."""
     _planner(principal)
-    return render_page(
+    return _home(request, language, jobs, services, principal)
+
+
+def _home(
+    request: Request,
+    language: str,
+    jobs: JobRunner,
+    services: Services,
+    principal: Principal,
+    *,
+    status: int = 200,
+    **forms: Any,
+) -> HTMLResponse:
+    """The planner page; *forms* keep what was typed into a form and its errors (``stress_errors``, ...)."""
+    context: dict[str, Any] = {
+        "network_text": example("stress/network.json"),
+        "forecast_text": example("forecast/forecast.yaml"),
+        "expansion": _EXPANSION,
+        "stress_errors": [],
+        "expansion_errors": [],
+    }
+    page = render_page(
         request,
         "planner.html.j2",
         principal,
@@ -81,7 +117,10 @@ async def planner_home(
         jobs=jobs.jobs(),
         buckets=list(BUCKET_HOURS),
         orders=len(services.state.orders),
+        **(context | forms),
     )
+    page.status_code = status
+    return page
 
 
 @router.post("/planner/allocations")
@@ -104,6 +143,69 @@ async def planner_allocate(
     return RedirectResponse(f"/planner/jobs/{job.id}", status_code=303)
 
 
+@router.post("/planner/stress", response_class=HTMLResponse)
+async def planner_stress(
+    request: Request,
+    language: PageLanguage,
+    services: ServicesDep,
+    lock: LockDep,
+    jobs: JobsDep,
+    principal: PagePrincipal,
+    network: Annotated[str, Form(max_length=_TEXT_LIMIT)],
+) -> Response:
+    """Queue a stress test of the network typed (JSON), then show its job; errors come back on the planner page."""
+    _planner(principal)
+    try:
+        StressRequest.model_validate_json(network)  # the shape, checked as the API checks it
+        document = json.loads(network, parse_float=Decimal)  # the values, read as the CLI reads them
+        async with lock:
+            job = _queued(lambda: submit_stress(services, jobs, principal, document))
+    except ValidationError as exc:
+        errors = [f"{_path(e['loc'])}: {e['msg']}" if e["loc"] else e["msg"] for e in exc.errors()]
+    except (InputError, NetworkError) as exc:
+        errors = [str(exc)]
+    else:
+        return RedirectResponse(f"/planner/jobs/{job.id}", status_code=303)
+    return _home(request, language, jobs, services, principal, status=422, network_text=network, stress_errors=errors)
+
+
+def _path(location: tuple[int | str, ...]) -> str:
+    """A schema error's location as the stress test's messages spell paths: ``nodes[1].kind``."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location).lstrip(".")
+
+
+@router.post("/planner/expansions", response_class=HTMLResponse)
+async def planner_expand(  # noqa: PLR0913, PLR0917 - the form's fields
+    request: Request,
+    language: PageLanguage,
+    services: ServicesDep,
+    lock: LockDep,
+    jobs: JobsDep,
+    principal: PagePrincipal,
+    forecast: Annotated[str, Form(min_length=1, max_length=_TEXT_LIMIT)],
+    time_limit: Annotated[float, Form(ge=0.1, le=120.0)] = _EXPANSION.time_limit,
+    replications: Annotated[int, Form(ge=0, le=20)] = _EXPANSION.replications,
+    twin_periods: Annotated[int | None, Form(ge=1, le=120)] = None,
+) -> Response:
+    """Queue a capacity expansion for the forecast typed (YAML), then show its job; errors come back on the page."""
+    _planner(principal)
+    options = ExpansionOptions(time_limit=time_limit, replications=replications, twin_periods=twin_periods)
+    async with lock:
+        try:
+            job = _queued(lambda: submit_expansion(services, jobs, principal, forecast, options))
+        except ManifestErrors as exc:
+            errors = [str(e) for e in exc.errors]
+        except NoNetworkError as exc:
+            errors = [str(exc)]
+        else:
+            return RedirectResponse(f"/planner/jobs/{job.id}", status_code=303)
+    return _home(request, language, jobs, services, principal, status=422, forecast_text=forecast, expansion=options,
+                 expansion_errors=errors)  # fmt: skip
+
+
+_VIEWS = {"allocation": allocation_view, "stress": stress_view, "expansion": expansion_view}
+
+
 @router.get("/planner/jobs/{job_id}", response_class=HTMLResponse)
 async def planner_job(
     request: Request, language: PageLanguage, job_id: str, jobs: JobsDep, principal: PagePrincipal
@@ -114,7 +216,7 @@ async def planner_job(
         job = jobs.get(job_id)
     except UnknownReferenceError:
         raise Problem(404, "Not found", f"unknown planning job {job_id!r}") from None
-    view = allocation_view(job.result) if job.result is not None and job.kind == "allocation" else None
+    view = _VIEWS[job.kind](job.result) if job.result is not None and job.kind in _VIEWS else None
     return render_page(request, "plan_job.html.j2", principal, language=language, job=job, view=view)
 
 
