@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from microfab.cli.common import read_json_input
 from microfab.commerce.origin import Good, Material, OriginCase, ProcessStep, TrailEntry, override_thresholds
 from microfab.domain.trade import (
     ANY,
@@ -47,23 +48,7 @@ class InputError(ValueError):
 
 def read_input(path: Path) -> dict[str, Any]:
     """The JSON object in *path*; numbers with a fraction are read as exact `Decimal`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"--input: no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--input: cannot read {path}: {exc}") from None
-    try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--input: invalid JSON in {path}: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    return _object(data, "input", _TOP)
-
-
-def _no_constant(name: str) -> None:
-    raise InputError(f"--input: {name} is not a number")
+    return _object(read_json_input(path, InputError), "input", _TOP)
 
 
 def parse_case(data: dict[str, Any]) -> OriginCase:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -21,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from microfab.cli.common import errors
+from microfab.cli.common import errors, read_json_input
 from microfab.planning.stress_export import report_json
 from microfab.planning.stress_input import InputError, network_from_json
 from microfab.planning.stress_network import NetworkError, StressNetwork
@@ -62,23 +61,7 @@ def _fail(message: str) -> NoReturn:
 
 def read_network(path: Path) -> StressNetwork:
     """The network in the JSON file *path* (numbers with a fraction read as exact `Decimal`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"--input: no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--input: cannot read {path}: {exc}") from None
-    try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--input: invalid JSON in {path}: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    return network_from_json(data)
-
-
-def _no_constant(name: str) -> None:
-    raise InputError(f"--input: {name} is not a number")
+    return network_from_json(read_json_input(path, InputError))
 
 
 # ------------------------------------------------------------------------------------------ output
