@@ -14,6 +14,7 @@ sum needs made CP-SAT find makespans 5-25 % worse on Brandimarte Mk04 and Mk07.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import random
@@ -49,9 +50,8 @@ on Mk05, Mk06, Mk09 and Mk10 (10 s, 2 workers)."""
 _HYBRID_FROM = 0.2
 """From this many seconds for a makespan-first stage that the tabu search models, `_hybrid` runs."""
 
-_HYBRID_PLAN = (0.15, 0.45, 0.2, 1.0)
-"""`_hybrid`'s phases as shares of its time: tabu, CP-SAT, tabu, CP-SAT for what is left. The
-first CP-SAT phase is long enough to prove the easy instances optimal as the plain model would."""
+_HYBRID_SLICE = 0.15
+"""`_hybrid` works in slices of this share of its time (the last slice takes what is left)."""
 
 _FIRST_PHASE_SHARE = 0.8
 """Share of the time limit the first stage may use when later stages follow (a middle stage: half
@@ -202,39 +202,41 @@ def _hybrid(model: CpSatModel, start_from: tuple[Placement, ...], deadline: floa
     """Tabu search and CP-SAT in turn on a makespan-first problem, each starting from the other's best.
 
     The tabu search (`microfab.scheduling.tabu`) moves fast through module choices and orders;
-    CP-SAT, hinted with its schedule, improves on it and proves bounds; the phases are
-    `_HYBRID_PLAN`. With more than one worker, CP-SAT keeps ``workers - 1`` of them busy on the
-    full model while the tabu search runs (the solver releases the GIL), so no core idles.
+    CP-SAT, hinted with the best schedule so far, improves on it and proves bounds. They take
+    turns: a tabu slice of `_HYBRID_SLICE` of the time, with a CP-SAT side run on
+    ``workers - 1`` workers meanwhile (the solver releases the GIL, so no core idles), then
+    CP-SAT on every worker for as long as it keeps finding better schedules (it stops after a
+    slice's length without one: `CpSatModel.run`'s *patience*), then tabu again.
+
+    Which engine pays differs by instance: on large, less flexible shops (Brandimarte Mk10)
+    the tabu search finds nearly everything and CP-SAT soon hands back; on long routings with
+    few machines (Dauzere-Peres 01a) CP-SAT keeps improving and keeps the time. The turns
+    follow what each run finds; no setting is tuned to one instance set.
     """
     problem = model.problem
     weight = problem.objective.stages[0][Criterion.MAKESPAN]
-    total = deadline - time.perf_counter()
+    step = max(_MIN_SLICE, _HYBRID_SLICE * (deadline - time.perf_counter()))
     best, bound = start_from, model.floor * weight
-    concurrent = workers > 1
-    for round_, share in enumerate(_HYBRID_PLAN):
+    for round_ in itertools.count():
         left = deadline - time.perf_counter()
         if left <= _MIN_SLICE:
             break
-        until = time.perf_counter() + min(left, share * total)
         if round_ % 2 == 0:
-            side = _Side(model, best, until - time.perf_counter(), workers - 1, seed + round_) if concurrent else None
-            best = tabu.improve(problem, best, deadline=until, seed=seed + round_, target=bound // weight)
-            if side is not None:
-                outcome = side.join()
-                bound = max(bound, outcome.bound or 0)
-                if outcome.placements and makespan(outcome.placements) < makespan(best):
-                    best = outcome.placements
-                if outcome.status is Status.OPTIMAL:
-                    return Outcome(Status.OPTIMAL, best, weight * makespan(best), bound)
+            span = min(left, step)
+            side = _Side(model, best, span, workers - 1, seed + round_) if workers > 1 else None
+            found = tabu.improve(
+                problem, best, deadline=time.perf_counter() + span, seed=seed + round_, target=bound // weight
+            )
+            outcome = side.join() if side is not None else Outcome(Status.UNKNOWN, (), None, None)
+            wins = bool(outcome.placements) and makespan(outcome.placements) < makespan(found)
+            best = outcome.placements if wins else found
         else:
-            outcome = model.run(best, time_limit=until - time.perf_counter(), workers=workers, seed=seed + round_)
-            bound = max(bound, outcome.bound or 0)
-            if outcome.placements and makespan(outcome.placements) <= makespan(best):
+            outcome = model.run(best, time_limit=left, workers=workers, seed=seed + round_, patience=step)
+            if outcome.placements and makespan(outcome.placements) < makespan(best):
                 best = outcome.placements
-            if outcome.status is Status.OPTIMAL:
-                return Outcome(Status.OPTIMAL, best, weight * makespan(best), bound)
-        if weight * makespan(best) <= bound:
-            return Outcome(Status.OPTIMAL, best, weight * makespan(best), bound)
+        bound = max(bound, outcome.bound or 0)
+        if outcome.status is Status.OPTIMAL or weight * makespan(best) <= bound:
+            return Outcome(Status.OPTIMAL, best, weight * makespan(best), max(bound, weight * makespan(best)))
     return Outcome(Status.FEASIBLE, best, weight * makespan(best), bound)
 
 

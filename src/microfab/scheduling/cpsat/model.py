@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -133,12 +135,22 @@ class CpSatModel:
         """Forbid solutions worse than *value* on stage *stage*."""
         self.model.add(self.criteria.stage(self.problem.objective.stages[stage]) <= value)
 
-    def run(self, hint: Sequence[Placement], *, time_limit: float, workers: int, seed: int) -> Outcome:
-        """Solve with the current objective, starting from *hint* (a complete schedule, or empty)."""
+    def run(
+        self, hint: Sequence[Placement], *, time_limit: float, workers: int, seed: int, patience: float | None = None
+    ) -> Outcome:
+        """Solve with the current objective, starting from *hint* (a complete schedule, or empty).
+
+        With *patience*, the search also stops once that many seconds pass without a better
+        solution (counted from the first one): the caller has a better use for the time left.
+        """
         self._hint(hint)
         solver = cp_model.CpSolver()
         configure(solver, time_limit=time_limit, workers=workers, seed=seed, tasks=len(self.tasks))
-        status = STATUS[solver.solve(self.model)]
+        if patience is None:
+            status = STATUS[solver.solve(self.model)]
+        else:
+            with _Stagnation(solver, patience) as watch:
+                status = STATUS[solver.solve(self.model, watch)]
         if status not in (Status.OPTIMAL, Status.FEASIBLE):
             return Outcome(status, (), None, None)
         placements = []
@@ -201,3 +213,32 @@ def configure(solver: cp_model.CpSolver, *, time_limit: float, workers: int, see
         params.log_search_progress = True
         params.log_to_stdout = False
         solver.log_callback = logger.debug
+
+
+class _Stagnation(cp_model.CpSolverSolutionCallback):
+    """Stops a solve once *patience* seconds pass without a new solution (after the first one)."""
+
+    def __init__(self, solver: cp_model.CpSolver, patience: float) -> None:
+        super().__init__()
+        self._solver, self._patience = solver, patience
+        self._last: float | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="cpsat-patience", daemon=True)
+
+    def on_solution_callback(self) -> None:
+        """Note when the search last found a better solution."""
+        self._last = time.perf_counter()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            if self._last is not None and time.perf_counter() - self._last > self._patience:
+                self._solver.stop_search()
+                return
+
+    def __enter__(self) -> _Stagnation:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
