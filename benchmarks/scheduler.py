@@ -198,4 +198,9 @@ def main(*, quick: bool = False) -> None:
         )
     table.add_row("mean", "", "", "", f"{statistics.mean(gaps_ours):.2f}", f"{statistics.mean(gaps_base):.2f}")
     console.print(table)
-    _scale(console, 2.0 if quick else limit, workers)
+    better = sum(o < b - 1e-9 for o, b in zip(gaps_ours, gaps_base, strict=True))
+    worse = sum(o > b + 1e-9 for o, b in zip(gaps_ours, gaps_base, strict=True))
+    level = len(instances) - better - worse
+    console.print(f"microfab vs baseline: better on {better}, level on {level}, worse on {worse}")
+    if chosen == "brandimarte":
+        _scale(console, 2.0 if quick else limit, workers)
