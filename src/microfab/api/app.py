@@ -30,13 +30,23 @@ from microfab.control.bootstrap import Services, bootstrap
 from microfab.control.jobs import JobRunner
 from microfab.settings import Settings
 
+PLAN_TEXT_PATHS = (
+    "/v1/plans/stress",
+    "/v1/plans/expansions",
+    "/v1/plans/whatifs",
+    "/planner/stress",
+    "/planner/expansions",
+    "/planner/whatifs",
+)
+"""Planning routes and planner forms whose bodies carry a network, a forecast or a what-if file (1 MiB)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ApiSettings:
     """Limits of the HTTP edge."""
 
     max_body_bytes: int = 64 * 1024
-    manifest_body_bytes: int = 1024 * 1024  # a whole network's manifests (the example is about 51 KB)
+    manifest_body_bytes: int = 1024 * 1024  # a whole network's manifests (the example is about 51 KB); plan texts too
     order_rate_per_s: float = 5.0
     order_burst: int = 20
     plan_workers: int = 1  # worker processes for planning jobs (the API keeps a core)
@@ -72,7 +82,8 @@ def create_app(
     if services is not None:
         app.state.services = services
     problems.install(app)
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, wider={"/v1/manifests/": limits.manifest_body_bytes})
+    wider = dict.fromkeys(("/v1/manifests/", *PLAN_TEXT_PATHS), limits.manifest_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, wider=wider)
     for router in (
         catalog.router,
         configure.router,

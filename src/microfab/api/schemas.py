@@ -707,6 +707,14 @@ class StressRequest(BaseModel):
     currency: str | None = Field(default=None, max_length=16, description="ISO 4217 code of the weights' money.")
 
 
+PLAN_TEXT_CHARS = 80_000
+"""Characters of a text a planning request carries (a forecast, a what-if file; the examples have 2,500).
+
+So many fit the 1 MiB body limit of these routes however they are escaped (at most 12 bytes a
+character in JSON): a text over the limit is always a 422 naming it, never a 413.
+"""
+
+
 class ExpansionRequest(BaseModel):
     """A demand forecast to plan the applied network's expansion for, and how hard to try."""
 
@@ -714,7 +722,7 @@ class ExpansionRequest(BaseModel):
 
     forecast: str = Field(
         min_length=1,
-        max_length=60_000,
+        max_length=PLAN_TEXT_CHARS,
         description="The forecast as YAML (or JSON) text, as `microfab plan expand --forecast` reads it "
         "(docs/expansion.md, examples/forecast/forecast.yaml).",
     )
@@ -723,3 +731,25 @@ class ExpansionRequest(BaseModel):
     replications: int = Field(default=2, ge=0, le=20, description="Twin replications checking the plan (0: none).")
     twin_periods: int | None = Field(default=None, ge=1, le=120, description="Simulate only the first N periods.")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of sampled configurations and of the twin.")
+
+
+class WhatIfRequest(BaseModel):
+    """A what-if study of the applied network: the ``kind: WhatIf`` file as text, its seeds and MILP seconds."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    scenario: str = Field(
+        min_length=1,
+        max_length=PLAN_TEXT_CHARS,
+        description="The what-if file as YAML text, as `microfab whatif SCENARIO.yaml` reads it (docs/whatif.md, "
+        "examples/whatif/); the baseline is the applied network, so `spec.baseline` is refused.",
+    )
+    seeds: int | None = Field(
+        default=None, ge=1, le=20, description="Replications (seeds 1..N) instead of the file's `spec.seeds`."
+    )
+    time_limit: float | None = Field(
+        default=None,
+        ge=0.1,
+        le=30.0,
+        description="Seconds for each run's allocation MILP instead of the file's `spec.allocation.timeLimit`.",
+    )

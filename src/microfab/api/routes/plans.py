@@ -1,12 +1,14 @@
 """Planning over HTTP: jobs that run off the request path (202 + a job to poll), for planners and admins.
 
 Allocation of the backlog, stress tests of a supply network (the body is ``microfab plan stress``'s
-input) and capacity expansion of the applied network (the body carries the forecast as YAML text);
+input), capacity expansion of the applied network (the body carries the forecast as YAML text)
+and what-if studies of the applied network (the body carries ``microfab whatif``'s file as text);
 an expansion's Module documents download as ``/v1/plans/jobs/{id}/manifests.yaml``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from decimal import Decimal
@@ -16,14 +18,17 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from microfab.api.deps import JobsDep, LockDep, Planner, ServicesDep
 from microfab.api.problems import Problem, documented
-from microfab.api.schemas import AllocationRequest, ExpansionRequest, JobPublic, Page, StressRequest
+from microfab.api.schemas import AllocationRequest, ExpansionRequest, JobPublic, Page, StressRequest, WhatIfRequest
 from microfab.control.jobs import Job, JobQueueFullError, JobStatus
 from microfab.control.plan_jobs import (
     ExpansionOptions,
     NoNetworkError,
+    WhatIfOptions,
     submit_allocation,
     submit_expansion,
     submit_stress,
+    submit_whatif,
+    whatif_baseline,
 )
 from microfab.domain.errors import UnknownReferenceError
 from microfab.manifests import ManifestErrors
@@ -160,6 +165,42 @@ async def expand(
     return accepted(job, response)
 
 
+@router.post("/whatifs", response_model=JobPublic, status_code=202, responses={**_ACCEPTED, **documented(409)})
+async def whatif(
+    body: WhatIfRequest,
+    response: Response,
+    services: ServicesDep,
+    lock: LockDep,
+    jobs: JobsDep,
+    principal: Planner,
+) -> JobPublic:
+    """Run a what-if study on the applied network: each scenario's changes against the baseline, paired over seeds.
+
+    ``scenario`` is the file ``microfab whatif`` reads (``docs/whatif.md``), run as ``microfab whatif
+    --db`` runs it: the baseline is the applied network, so a ``spec.baseline`` is refused (the
+    server reads no file a client names). The study runs serially in the job's process and must fit
+    a job (at most 20 seeds, 100 runs, 30,000 orders over all runs, 30 s of MILP per run, and runs
+    x MILP seconds within half the job's timeout). The file's errors and the limits it breaks are a
+    422, each named ``body.scenario:LINE:COLUMN:FIELD``; with no network applied, a 409. The result
+    is ``microfab whatif --json``'s document: per scenario and figure the baseline, the variant and
+    the paired delta, each ``{mean, half_width, low, high, n}`` (95 % Student-t; ``null`` half widths
+    with one seed), and every run's figures.
+    """
+    options = WhatIfOptions(seeds=body.seeds, time_limit=body.time_limit)
+    async with lock:
+        try:
+            baseline = whatif_baseline(services, principal)
+        except NoNetworkError as exc:
+            raise Problem(409, "Conflict", str(exc)) from None
+    try:
+        job = await asyncio.to_thread(submit_whatif, jobs, baseline, body.scenario, options)
+    except ManifestErrors as exc:
+        raise text_problem(exc, "scenario", "Invalid what-if study") from None
+    except JobQueueFullError as exc:
+        raise Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}) from None
+    return accepted(job, response)
+
+
 @router.get("/jobs", response_model=Page[JobPublic])
 async def list_jobs(
     jobs: JobsDep,
@@ -220,6 +261,11 @@ def body_field(path: str) -> str:
 
 def forecast_problem(exc: ManifestErrors) -> Problem:
     """A 422 listing every error of the forecast, each at ``body.forecast:LINE:COLUMN:FIELD``."""
-    errors = [{"field": f"body.forecast:{e.line}:{e.column}:{e.field}", "message": e.message} for e in exc.errors]
+    return text_problem(exc, "forecast", "Invalid forecast")
+
+
+def text_problem(exc: ManifestErrors, field: str, title: str) -> Problem:
+    """A 422 listing every error of a text in the body's *field*, each at ``body.<field>:LINE:COLUMN:FIELD``."""
+    errors = [{"field": f"body.{field}:{e.line}:{e.column}:{e.field}", "message": e.message} for e in exc.errors]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return Problem(422, "Invalid forecast", detail, errors=errors)
+    return Problem(422, title, detail, errors=errors)

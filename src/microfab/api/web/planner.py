@@ -1,18 +1,21 @@
 """The planner's pages: run a plan as a job, follow it, read the result as tables and charts.
 
 The forms post to ``/planner/...`` (same-site cookie session: SameSite=Strict keeps other sites
-out), queue the same jobs as ``/v1/plans`` — allocation, stress test, capacity expansion — and
-redirect to the job's page, which refreshes itself until the job is done. A stress network or
-a forecast with errors comes back on the planner page with the errors listed and the text kept.
+out), queue the same jobs as ``/v1/plans`` — allocation, stress test, capacity expansion, what-if
+study — and redirect to the job's page, which refreshes itself until the job is done. A stress
+network, a forecast or a what-if file with errors comes back on the planner page with the errors
+listed and the text kept. The forms start with the examples shipped in the package
+(``api/web/examples``: the checkout's ``examples/`` inputs; the what-if one made small).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter, defaultdict
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -21,9 +24,9 @@ from pydantic import ValidationError
 
 from microfab.api.deps import JobsDep, LockDep, ServicesDep
 from microfab.api.problems import Problem
-from microfab.api.schemas import StressRequest
+from microfab.api.schemas import PLAN_TEXT_CHARS, StressRequest
 from microfab.api.web.pages import PageLanguage, render_page
-from microfab.api.web.plan_views import bars, expansion_view, stress_view
+from microfab.api.web.plan_views import bars, expansion_view, stress_view, whatif_view
 from microfab.api.web.session import PagePrincipal
 from microfab.control.bootstrap import Services
 from microfab.control.jobs import Job, JobQueueFullError, JobRunner
@@ -31,9 +34,12 @@ from microfab.control.plan_jobs import (
     BUCKET_HOURS,
     ExpansionOptions,
     NoNetworkError,
+    WhatIfOptions,
     submit_allocation,
     submit_expansion,
     submit_stress,
+    submit_whatif,
+    whatif_baseline,
 )
 from microfab.domain.access import Principal, Role
 from microfab.domain.errors import UnknownReferenceError
@@ -44,16 +50,18 @@ from microfab.planning.stress_network import NetworkError
 
 router = APIRouter(include_in_schema=False)
 _PLANNERS = (Role.PLANNER, Role.ADMIN)
-_EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
-_TEXT_LIMIT = 60_000  # characters of a network or forecast typed into a form (the body limit is 64 KiB)
+_EXAMPLES = files("microfab.api.web") / "examples"
+_TEXT_LIMIT = PLAN_TEXT_CHARS  # characters of a forecast or what-if file typed into a form, as over the API
+_NETWORK_LIMIT = 1024 * 1024  # characters of a stress network typed into the form: the body limit (1 MiB) bounds it
 _EXPANSION = ExpansionOptions()
+_WHATIF = WhatIfOptions()
 
 
 @cache
-def example(relative: str) -> str:
-    """An example input from the checkout's ``examples/`` folder, to start the forms with ('' without one)."""
+def example(name: str) -> str:
+    """An example input shipped in the package (``api/web/examples/NAME``), to start the forms with ('' without one)."""
     try:
-        return (_EXAMPLES / relative).read_text(encoding="utf-8")
+        return (_EXAMPLES / name).read_text(encoding="utf-8")
     except OSError:
         return ""
 
@@ -103,11 +111,14 @@ def _home(
 ) -> HTMLResponse:
     """The planner page; *forms* keep what was typed into a form and its errors (``stress_errors``, ...)."""
     context: dict[str, Any] = {
-        "network_text": example("stress/network.json"),
-        "forecast_text": example("forecast/forecast.yaml"),
+        "network_text": example("stress-network.json"),
+        "forecast_text": example("forecast.yaml"),
+        "whatif_text": example("whatif.yaml"),
         "expansion": _EXPANSION,
+        "whatif": _WHATIF,
         "stress_errors": [],
         "expansion_errors": [],
+        "whatif_errors": [],
     }
     page = render_page(
         request,
@@ -151,7 +162,7 @@ async def planner_stress(
     lock: LockDep,
     jobs: JobsDep,
     principal: PagePrincipal,
-    network: Annotated[str, Form(max_length=_TEXT_LIMIT)],
+    network: Annotated[str, Form(max_length=_NETWORK_LIMIT)],
 ) -> Response:
     """Queue a stress test of the network typed (JSON), then show its job; errors come back on the planner page."""
     _planner(principal)
@@ -203,7 +214,36 @@ async def planner_expand(  # noqa: PLR0913, PLR0917 - the form's fields
                  expansion_errors=errors)  # fmt: skip
 
 
-_VIEWS = {"allocation": allocation_view, "stress": stress_view, "expansion": expansion_view}
+@router.post("/planner/whatifs", response_class=HTMLResponse)
+async def planner_whatif(  # noqa: PLR0913, PLR0917 - the form's fields
+    request: Request,
+    language: PageLanguage,
+    services: ServicesDep,
+    lock: LockDep,
+    jobs: JobsDep,
+    principal: PagePrincipal,
+    scenario: Annotated[str, Form(min_length=1, max_length=_TEXT_LIMIT)],
+    seeds: Annotated[int | None, Form(ge=1, le=20)] = None,
+    time_limit: Annotated[float | None, Form(ge=0.1, le=30.0)] = None,
+) -> Response:
+    """Queue a what-if study of the applied network for the file typed (YAML), then show its job; errors come back."""
+    _planner(principal)
+    options = WhatIfOptions(seeds=seeds, time_limit=time_limit)
+    try:
+        async with lock:
+            baseline = whatif_baseline(services, principal)
+        job = await asyncio.to_thread(_queued, lambda: submit_whatif(jobs, baseline, scenario, options))
+    except ManifestErrors as exc:
+        errors = [str(e) for e in exc.errors]
+    except NoNetworkError as exc:
+        errors = [str(exc)]
+    else:
+        return RedirectResponse(f"/planner/jobs/{job.id}", status_code=303)
+    return _home(request, language, jobs, services, principal, status=422, whatif_text=scenario, whatif=options,
+                 whatif_errors=errors)  # fmt: skip
+
+
+_VIEWS = {"allocation": allocation_view, "stress": stress_view, "expansion": expansion_view, "whatif": whatif_view}
 
 
 @router.get("/planner/jobs/{job_id}", response_class=HTMLResponse)
