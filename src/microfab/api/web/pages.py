@@ -333,12 +333,14 @@ async def quote_page(  # noqa: PLR0913 - the form's own fields
 
 def install(app: FastAPI) -> None:
     """Mount the pages, their static assets and the login redirect."""
+    from microfab.api.web.modules_page import router as modules  # noqa: PLC0415 - it builds on this module's helpers
     from microfab.api.web.planner import router as planner  # noqa: PLC0415 - it builds on this module's helpers
 
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.include_router(router)
     app.include_router(ordering.router)
     app.include_router(planner)
+    app.include_router(modules)
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> Response:
