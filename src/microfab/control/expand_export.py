@@ -16,8 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, Event, ScalarEvent
 
 from microfab.control.expand import ExpansionInputs
 from microfab.control.expand_output import ModulePlan, twin_case
@@ -25,6 +23,7 @@ from microfab.control.forecast import Forecast, load_forecast
 from microfab.control.network_twin import NetworkEstimates, simulate_network
 from microfab.domain.network import Network
 from microfab.manifests import ManifestError, ManifestErrors
+from microfab.manifests.guard import yaml_size
 from microfab.planning.expand_problem import ExpansionPlan
 
 __all__ = ["manifests_yaml", "plan_header", "read_forecast", "twin_check"]
@@ -33,6 +32,12 @@ MAX_DEPTH = 32
 """Nesting of mappings and lists a forecast given as text may have (the reader recurses)."""
 MAX_VALUES = 50_000
 """Values a forecast given as text may hold once aliases are expanded (no "billion laughs")."""
+
+
+def text_guard(text: str, name: str) -> ManifestError | None:
+    """The error when a plan's input *text* nests deeper than `MAX_DEPTH` or expands beyond `MAX_VALUES`."""
+    size = yaml_size(text, name, MAX_VALUES, depth=MAX_DEPTH)
+    return size if isinstance(size, ManifestError) else None
 
 
 def twin_check(
@@ -97,7 +102,7 @@ def read_forecast(text: str, network: Network, *, name: str = "forecast") -> For
         Every problem with its line, column and field path, like `load_forecast`'s; text that nests
         deeper than `MAX_DEPTH` or expands beyond `MAX_VALUES` values is refused before it is read.
     """
-    too_big = _too_big(text, name)
+    too_big = text_guard(text, name)
     if too_big is not None:
         raise ManifestErrors([too_big])
     # `load_forecast` reads a path (its positions come from the file's text): hand it one.
@@ -109,38 +114,3 @@ def read_forecast(text: str, network: Network, *, name: str = "forecast") -> For
         except ManifestErrors as exc:
             raise ManifestErrors([replace(e, file=name) for e in exc.errors]) from None
     return replace(forecast, file=name)
-
-
-def _too_big(text: str, name: str) -> ManifestError | None:
-    """The error when *text* nests or expands too far, counted on the YAML events (nothing is built)."""
-    sizes: dict[str, int] = {}
-    open_at: list[tuple[str | None, int]] = []
-    seen = 0
-    try:
-        for event in YAML(typ="rt").parse(text):
-            if isinstance(event, CollectionStartEvent):
-                open_at.append((event.anchor, seen))
-                seen += 1
-                if len(open_at) > MAX_DEPTH:
-                    return _at(name, event, f"nested deeper than {MAX_DEPTH} levels")
-            elif isinstance(event, CollectionEndEvent) and open_at:
-                anchor, start = open_at.pop()
-                if anchor is not None:
-                    sizes[anchor] = seen - start
-            elif isinstance(event, ScalarEvent):
-                seen += 1
-                if event.anchor is not None:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, AliasEvent):
-                seen += sizes.get(str(event.anchor), 1)
-            if seen > MAX_VALUES:
-                return _at(name, event, f"holds more than {MAX_VALUES} values once aliases are expanded")
-    except YAMLError:
-        return None  # a syntax error: the reader names it
-    return None
-
-
-def _at(name: str, event: Event, message: str) -> ManifestError:
-    mark = event.start_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    return ManifestError(name, line, column, "", message)

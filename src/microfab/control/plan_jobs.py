@@ -15,8 +15,8 @@ from typing import Any
 from microfab.control.access import label_of
 from microfab.control.bootstrap import Services
 from microfab.control.expand import expansion_problem
-from microfab.control.expand_export import _too_big as too_big  # the forecast's nesting and alias guard
 from microfab.control.expand_export import manifests_yaml, plan_header, read_forecast, twin_check
+from microfab.control.expand_export import text_guard as too_big  # the forecast's nesting and alias guard
 from microfab.control.expand_output import module_plan
 from microfab.control.expand_output import plan_json as expansion_json
 from microfab.control.forecast import Forecast

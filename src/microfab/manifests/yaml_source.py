@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from microfab.manifests.errors import FieldPath, ManifestError, dotted
+from microfab.manifests.guard import MAX_VALUES, yaml_size
 from microfab.manifests.resources import API_VERSION, KINDS, Position, Resource, digest_of
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,18 @@ def parse_path(path: Path) -> ParseResult:
     if not path.exists():
         result.errors.append(ManifestError(str(path), 0, 0, "", "no such file or folder"))
         return result
+    budget = MAX_VALUES
     for file in manifest_files(path):
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             result.errors.append(ManifestError(str(file), 0, 0, "", f"cannot read the file: {exc}"))
             continue
+        size = yaml_size(text, str(file), budget, limit=MAX_VALUES)  # before reading: no stack or memory blow-up
+        if isinstance(size, ManifestError):
+            result.errors.append(size)
+            continue
+        budget -= size
         result.extend(parse_text(text, str(file)))
     log.debug("read %d resources and %d errors from %s", len(result.resources), len(result.errors), path)
     return result

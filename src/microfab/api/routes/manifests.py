@@ -15,21 +15,12 @@ Bodies are bounded by the app's request size limit (`ApiSettings.max_body_bytes`
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
-    ScalarEvent,
-)
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -47,6 +38,8 @@ from microfab.control import operations
 from microfab.control.apply import ApplyPlan
 from microfab.domain.network import Network
 from microfab.manifests import ManifestError, ManifestErrors, Resource
+from microfab.manifests.guard import MAX_VALUES as MAX_NODES
+from microfab.manifests.guard import yaml_size
 from microfab.manifests.mapping import assemble
 from microfab.manifests.yaml_source import ParseResult, parse_text
 from microfab.store.base import ConcurrencyError
@@ -57,9 +50,6 @@ YAML_TYPES: Final = ("application/yaml", "application/x-yaml", "text/yaml", "tex
 SINGLE_FILE: Final = "manifests.yaml"
 ORIGIN: Final = "<request>"  # where problems of the network as a whole (no Network document) are placed
 MAX_FILES: Final = 1000
-MAX_DEPTH: Final = 64  # nesting of mappings and lists; the YAML reader recurses
-MAX_NODES: Final = 200_000  # values per request once aliases are expanded (no "billion laughs"); 64 KiB holds ~6,000
-_DOCUMENT_START: Final = re.compile(r"^(?=---(?:\s|$))", re.MULTILINE)
 
 IfMatch = Annotated[
     str | None,
@@ -238,7 +228,7 @@ def _load(files: Sequence[tuple[str, bytes]]) -> tuple[list[Resource], Network]:
         except UnicodeDecodeError as exc:
             parsed.errors.append(ManifestError(name, 0, 0, "", f"cannot read the file: {exc}"))
             continue
-        too_big = _too_big(text, name, budget)
+        too_big = yaml_size(text, name, budget, limit=MAX_NODES)
         if isinstance(too_big, ManifestError):
             parsed.errors.append(too_big)
             continue
@@ -246,60 +236,6 @@ def _load(files: Sequence[tuple[str, bytes]]) -> tuple[list[Resource], Network]:
         parsed.extend(parse_text(text, name))
     network = assemble(parsed.resources, declared=parsed.declared, earlier=parsed.errors, origin=ORIGIN)
     return parsed.resources, network
-
-
-def _too_big(text: str, file: str, budget: int) -> int | ManifestError:
-    """The values *text* holds once aliases are expanded, or the error when it nests or expands too far.
-
-    Reading builds plain data recursively, so a deep nesting or a few aliases of aliases ("billion
-    laughs") would exhaust the stack or the memory; the YAML events are counted first, without building.
-    A syntax error stops the count: each document is then counted alone, as `parse_text` reads them.
-    """
-    total, failed = _count(text, file, budget)
-    if not failed or isinstance(total, ManifestError):
-        return total
-    total, lines = 0, 0
-    for chunk in _DOCUMENT_START.split(text):
-        counted, _ = _count("\n" * lines + chunk, file, budget - total)  # padded: the file's line numbers
-        if isinstance(counted, ManifestError):
-            return counted
-        total, lines = total + counted, lines + chunk.count("\n")
-    return total
-
-
-def _count(text: str, file: str, budget: int) -> tuple[int | ManifestError, bool]:
-    """``(values or error, whether a syntax error stopped the count)``."""
-    sizes: dict[str, int] = {}
-    open_at: list[tuple[str | None, int]] = []
-    seen = 0
-    try:
-        for event in YAML(typ="rt").parse(text):
-            if isinstance(event, CollectionStartEvent):
-                open_at.append((event.anchor, seen))
-                seen += 1
-                if len(open_at) > MAX_DEPTH:
-                    return _where(file, event, f"nested deeper than {MAX_DEPTH} levels"), False
-            elif isinstance(event, CollectionEndEvent):
-                anchor, start = open_at.pop()
-                if anchor is not None:
-                    sizes[anchor] = seen - start
-            elif isinstance(event, ScalarEvent):
-                seen += 1
-                if event.anchor is not None:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, AliasEvent):
-                seen += sizes.get(event.anchor, 1)
-            if seen > budget:
-                return _where(file, event, f"holds more than {MAX_NODES} values once aliases are expanded"), False
-    except YAMLError:
-        return seen, True
-    return seen, False
-
-
-def _where(file: str, event: Any, message: str) -> ManifestError:
-    mark = getattr(event, "start_mark", None)
-    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-    return ManifestError(file, line, column, "", message)
 
 
 def _invalid(request: Request, errors: ManifestErrors) -> JSONResponse:
