@@ -541,3 +541,17 @@ def test_routing_step_and_value_names_are_unique(tmp_path: Path) -> None:
         ("spec.routing[1].name", "step name 'cut' is used twice in the routing"),
         ("spec.routing[1].when", "none, none"),
     ]
+
+
+def test_a_billion_laughs_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    bomb = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(bomb) + "\n", encoding="utf-8")
+    (tmp_path / "deep.yaml").write_text("[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(ManifestErrors) as caught:
+        load_resources(tmp_path)
+    text = str(caught.value)
+    assert "bomb.yaml:" in text
+    assert "values once aliases are expanded" in text
+    assert "deep.yaml:1:" in text
+    assert "nested deeper than 64 levels" in text
