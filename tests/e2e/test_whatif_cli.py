@@ -82,7 +82,8 @@ def test_the_json_has_every_scenario_figure_and_run(run: tuple[dict[str, Any], P
     ]  # fmt: skip
     for scenario in document["scenarios"]:
         metrics = scenario["metrics"]
-        headline = {"cost:total", "cost:duty", "cost:rejection", "on_time", "service_level", "lost_sales_units"}
+        headline = {"cost:total", "cost:duty", "cost:rejection", "on_time", "on_time_demanded", "service_level"}
+        headline |= {"lost_sales_units", "delivered_orders", "on_time_orders"}
         assert headline | {"throughput_per_day", "oee:network", "oee:bavaria", "load_h:bavaria"} <= set(metrics)
         for metric in metrics.values():
             assert set(metric) == {"label", "unit", "baseline", "variant", "delta"}
@@ -104,6 +105,10 @@ def test_an_outage_does_not_improve_delivery_and_a_tariff_rise_raises_duty(run: 
         assert down["on_time"] <= base["on_time"]
         assert down["service_level"] <= base["service_level"]
         assert down["orders"] == base["orders"]  # common random numbers: the same orders
+        assert down["on_time_demanded"] <= base["on_time_demanded"]
+        for row in (base, down):  # on-time of the orders demanded counts the rejected ones against it
+            assert row["on_time_demanded"] == pytest.approx(row["on_time_orders"] / row["orders"])
+            assert row["on_time_demanded"] <= row["on_time"]
         assert runs["us-tariff", seed]["cost:duty"] > base["cost:duty"]
     assert outage["on_time"]["delta"]["mean"] < 0  # seed 1 loses on-time orders; seed 2's catch up after day 3
     assert outage["service_level"]["delta"]["mean"] < 0
@@ -120,7 +125,7 @@ def test_the_chart_is_one_self_contained_html_file(run: tuple[dict[str, Any], Pa
     assert page.count("<svg") >= 6
     assert "bavaria-down" in page
     assert "us-tariff" in page
-    assert "on-time delivery (orders)" in page
+    assert "on-time delivery (orders delivered)" in page
     for remote in ("http://", "https://", "<script", "<link", "<img"):
         assert remote not in page
 
@@ -129,7 +134,7 @@ def test_the_table_marks_intervals_and_a_bad_file_names_its_line(study: Path, tm
     result = runner.invoke(app, ["whatif", str(study), "--seeds", "1", "--workers", "1", "--manifests", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
     assert "tiny: variant − baseline, seeds 1" in result.stdout
-    assert "on-time delivery (orders)" in result.stdout
+    assert "on-time delivery (orders delivered)" in result.stdout
     assert "± n/a" in result.stdout  # one seed: no interval
 
     bad = tmp_path / "bad.yaml"

@@ -15,9 +15,12 @@ API
     window, quantities uniform in ``1 .. 2 x order_size - 1``, configurations by the mix's
     weights). ``network.modules`` must hold every module that exists at some time (planned ones
     included); ``deploy_at`` and ``retire_at`` (by module name) say when one enters or leaves
-    service, ``maintenance`` gives planned downtime windows. ``demanded`` (units per market) is
-    the service level's base: pass the whole forecast there so that demand nobody was asked to
-    make counts as lost; by default it is what the orders and lines hold.
+    service, ``maintenance`` gives planned downtime windows (out of the planned busy time) and
+    ``outages`` forced ones (a site outage, a recall: unplanned downtime, in ADOT as a breakdown
+    is). ``demanded`` (units per market) is the service level's base: pass the whole forecast
+    there so that demand nobody was asked to make counts as lost; by default it is what the
+    orders and lines hold. ``orders_demanded`` is on-time's base the same way (orders turned down
+    before the twin count against it; by default the orders simulated).
 ``draw_orders(case, seed) -> list[TwinOrder]``
     The orders one replication simulates.
 ``compile_run(case, seed) -> CompiledRun``
@@ -34,6 +37,8 @@ Figures (per replication, then estimated)
 ``service_level``  units delivered on time / units demanded (the fill rate on time);
 ``fill_rate``      units delivered by the end of the run (the horizon + ``drain``) / units demanded;
 ``on_time``        orders delivered by their due time / orders delivered;
+``on_time_demanded`` orders delivered by their due time / orders demanded (``orders_demanded``);
+``on_time_orders``, ``delivered_orders``, ``orders_demanded`` the counts behind both (per replication);
 ``throughput_per_day`` units completed within [start, end) per day;
 ``late_units``     units delivered after their due time; ``undelivered_units`` units of orders
 not delivered by the end of the run; ``lost_units`` units demanded but never ordered from a site;
@@ -120,7 +125,9 @@ class NetworkCase:
     deploy_at: Mapping[str, datetime] = field(default_factory=dict)
     retire_at: Mapping[str, datetime] = field(default_factory=dict)
     maintenance: Mapping[str, Sequence[tuple[datetime, datetime]]] = field(default_factory=dict)
+    outages: Mapping[str, Sequence[tuple[datetime, datetime]]] = field(default_factory=dict)
     demanded: Mapping[str, float] = field(default_factory=dict)
+    orders_demanded: int | None = None
     breakdowns: bool = True
     variability: float = 0.15
     drain: timedelta = timedelta(days=30)
@@ -133,7 +140,7 @@ class NetworkCase:
         """The case cut at *end*: orders and demand before it (a line across it pro rata), modules deployed by then.
 
         *demanded* replaces the service level's base (the caller knows the demand up to *end*;
-        by default what the cut orders and lines hold).
+        by default what the cut orders and lines hold); on-time's base is the cut's own orders.
         """
         if not self.start < end <= self.end:
             raise ValueError(f"end: expected after {self.start} and at most {self.end}, got {end}")
@@ -154,13 +161,15 @@ class NetworkCase:
             deploy_at={n: at for n, at in self.deploy_at.items() if n not in late},
             retire_at={n: at for n, at in self.retire_at.items() if n not in late and at < end},
             maintenance={n: w for n, w in self.maintenance.items() if n not in late},
+            outages={n: w for n, w in self.outages.items() if n not in late},
             demanded=dict(demanded) if demanded is not None else {},
+            orders_demanded=None,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledRun:
-    """One replication's twin scenario and, per job, its market, units, due and transit (seconds)."""
+    """One replication's twin scenario and, per job, its market and units; the bases of service and on-time."""
 
     scenario: Scenario
     markets: tuple[str, ...]
@@ -168,6 +177,7 @@ class CompiledRun:
     demanded: tuple[tuple[str, float], ...]
     horizon_end: float
     days: float
+    orders_demanded: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,13 +287,18 @@ def compile_run(case: NetworkCase, seed: int) -> CompiledRun:
         for market, quantity in zip(markets, units, strict=True):
             demanded[market] = demanded.get(market, 0.0) + quantity
     horizon = (case.end + case.drain - start).total_seconds()
+
+    def windows(table: Mapping[str, Sequence[tuple[datetime, datetime]]]) -> dict[str, list[Window]]:
+        return {
+            name: [Window((a - start).total_seconds(), (b - a).total_seconds()) for a, b in spans]
+            for name, spans in table.items()
+        }
+
     stations = stations_of(
         network,
         breakdowns=case.breakdowns,
-        maintenance={
-            name: [Window((a - start).total_seconds(), (b - a).total_seconds()) for a, b in windows]
-            for name, windows in case.maintenance.items()
-        },
+        maintenance=windows(case.maintenance),
+        outages=windows(case.outages),
         deploy_at={name: max(0.0, (at - start).total_seconds()) for name, at in case.deploy_at.items()},
         retire_at={name: max(1.0, (at - start).total_seconds()) for name, at in case.retire_at.items()},
     )
@@ -303,6 +318,7 @@ def compile_run(case: NetworkCase, seed: int) -> CompiledRun:
         tuple(sorted(demanded.items())),
         horizon,
         (case.end - start).total_seconds() / 86400,
+        case.orders_demanded,
     )
 
 
@@ -347,10 +363,15 @@ def run_compiled(run: CompiledRun) -> dict[str, Any]:
     demanded = {m: max(units, released.get(m, 0.0)) for m, units in run.demanded}
     demanded.update({m: units for m, units in released.items() if m not in demanded})
     wanted = sum(demanded.values())
+    ordered = len(jobs) if run.orders_demanded is None else max(run.orders_demanded, len(jobs))
     figures: dict[str, Any] = {
         "service_level": sum(on_time.values()) / wanted if wanted else 1.0,
         "fill_rate": delivered_units / wanted if wanted else 1.0,
         "on_time": on_time_orders / delivered_orders if delivered_orders else 0.0,
+        "on_time_demanded": on_time_orders / ordered if ordered else 1.0,
+        "on_time_orders": on_time_orders,
+        "delivered_orders": delivered_orders,
+        "orders_demanded": ordered,
         "throughput_per_day": completed / run.days if run.days else 0.0,
         "late_units": float(late),
         "undelivered_units": float(undelivered),

@@ -2,7 +2,8 @@
 
 Orders
     Every order ALLOCATED whose units have not started an operation. Work per capability is
-    the routing's standard time x quantity; the due time, hours from the horizon start; the
+    the routing's standard time x quantity; the release, when it was placed (so the horizon's
+    start: a backlog holds no order placed later); the due time, hours from the horizon start; the
     reject penalty, *penalty_factor* x the order's total (revenue lost) and the tardiness weight
     *lateness_rate* x that total per day late, both in the network's base currency.
 Sites
@@ -71,6 +72,7 @@ def backlog_problem(
                 reject_penalty=value * penalty_factor,
                 weight=value * lateness_rate / 24,
                 quantity=order.quantity,
+                release=max(0.0, (order.placed_at - at).total_seconds() / 3600),
             )
         )
         pairs += _pairs(network, order)

@@ -6,12 +6,14 @@ For every seed and every variant (the baseline, then each scenario) one task
 1. apply the scenario's changes to a copy of the network (`microfab.control.whatif_changes`);
 2. draw the seed's demand (`microfab.control.whatif_demand`: the same base orders for every
    variant of a seed, plus or minus a surge's);
-3. build the allocation problem (orders x sites x buckets; costs from `microfab.commerce.quote`
-   on the variant network at each order's arrival, capacity net of the variant's downtime),
+3. build the allocation problem (orders x sites x buckets, each order released at its arrival:
+   no capacity before it counts for it; costs from `microfab.commerce.quote` on the variant
+   network at each order's arrival, capacity net of the variant's downtime),
    solve it with `microfab.planning.milp.allocate_milp` and check the plan with the independent
    validator (`microfab.planning.validate`) — a broken plan stops the study;
 4. simulate the plan on the twin (`microfab.control.network_twin`: the allocated orders, the
-   variant's maintenance windows and retirements, the seed as the twin's seed).
+   variant's downtime as forced outages — unplanned downtime, ADOT — and its retirements, every
+   order demanded as on-time's base, the seed as the twin's seed).
 
 `summarize` pairs each scenario's rows with the baseline's by seed: common random numbers, so
 the 95 % confidence interval of a delta is the Student-t interval of the per-seed differences
@@ -124,6 +126,7 @@ def allocation_problem(variant: Variant, orders: Sequence[DemandOrder], setup: S
                 reject_penalty=value * setup.penalty_factor,
                 weight=value * setup.lateness_rate / 24,
                 quantity=order.quantity,
+                release=(order.arrival - setup.start).total_seconds() / 3600,
             )
         )
         pairs += _pairs(variant, order)
@@ -219,7 +222,12 @@ def allocation_figures(
 
 
 def twin_case(variant: Variant, orders: Sequence[DemandOrder], plan: AllocationPlan, setup: Setup) -> NetworkCase:
-    """The twin's case: the allocated orders at their sites, the variant's maintenance and retirements."""
+    """The twin's case: the allocated orders at their sites, the variant's outages and retirements.
+
+    Site outages and recalls are forced outages in the twin (unplanned downtime: they lower
+    availability and OEE as a breakdown does); every order demanded, rejected ones included, is
+    the base of on-time of orders demanded.
+    """
     network = variant.network
     by_id = {o.id: o for o in orders}
     jobs = []
@@ -233,15 +241,16 @@ def twin_case(variant: Variant, orders: Sequence[DemandOrder], plan: AllocationP
                     share.site, order.market, family, order.product, order.config, units, order.arrival, order.due
                 )
             )
-    maintenance, retire = variant.twin_windows(setup.start)
+    outages, retire = variant.twin_windows(setup.start)
     return NetworkCase(
         network,
         setup.start,
         setup.end,
         orders=tuple(jobs),
         retire_at=retire,
-        maintenance=maintenance,
+        outages=outages,
         demanded=units_by_market(orders),
+        orders_demanded=len(orders),
         breakdowns=setup.breakdowns,
         variability=setup.variability,
         drain=setup.drain,
@@ -251,9 +260,10 @@ def twin_case(variant: Variant, orders: Sequence[DemandOrder], plan: AllocationP
 def twin_figures(
     variant: Variant, orders: Sequence[DemandOrder], plan: AllocationPlan, setup: Setup, seed: int
 ) -> dict[str, float]:
-    """One twin replication of the plan: on-time, service, lost sales (rejected + undelivered), OEE."""
+    """One twin replication of the plan: on-time (of delivered, of demanded), service, lost sales, OEE."""
     figures = run_compiled(compile_run(twin_case(variant, orders, plan, setup), seed))
-    out = {k: float(v) for k, v in figures.items() if k not in {"wall_s", "lost_units"}}
+    dropped = {"wall_s", "lost_units", "orders_demanded"}  # the plan's `orders` counts every order demanded
+    out = {k: float(v) for k, v in figures.items() if k not in dropped}
     out["lost_sales_units"] = float(figures["lost_units"]) + float(figures["undelivered_units"])
     counts = {s: len(variant.network.modules_at(s)) for s in variant.network.sites}
     weighted = [(counts.get(k.removeprefix("oee:"), 0), v) for k, v in out.items() if k.startswith("oee:")]
@@ -310,7 +320,8 @@ _LABELS = {
     "cost:duty": "duty",
     "cost:tardiness": "tardiness",
     "cost:rejection": "rejected (lost revenue)",
-    "on_time": "on-time delivery (orders)",
+    "on_time": "on-time delivery (orders delivered)",
+    "on_time_demanded": "on-time delivery (orders demanded)",
     "service_level": "service level (units on time)",
     "fill_rate": "fill rate (units delivered)",
     "lost_sales_units": "lost sales (rejected + undelivered units)",
@@ -321,6 +332,8 @@ _LABELS = {
     "oee:network": "OEE network (module-weighted)",
     "orders": "orders demanded",
     "rejected_orders": "orders rejected",
+    "delivered_orders": "orders delivered",
+    "on_time_orders": "orders delivered on time",
 }
 _PREFIXES = ("oee:", "load_h:", "units:", "service:")
 
@@ -348,8 +361,9 @@ def label_and_unit(key: str, currency: str) -> tuple[str, str]:
         return f"OEE {key.removeprefix('oee:')}", "share"
     if key.startswith("service:"):
         return f"service level {key.removeprefix('service:')}", "share"
-    units = {"throughput_per_day": "units/day", "orders": "orders", "rejected_orders": "orders"}
-    share = {"on_time", "service_level", "fill_rate", "oee:network"}
+    orders = {"orders", "rejected_orders", "delivered_orders", "on_time_orders"}
+    units = {"throughput_per_day": "units/day", **dict.fromkeys(orders, "orders")}
+    share = {"on_time", "on_time_demanded", "service_level", "fill_rate", "oee:network"}
     return _LABELS.get(key, key), "share" if key in share else units.get(key, "units")
 
 

@@ -3,11 +3,12 @@
 Nothing here mutates its input: the network is a frozen dataclass and a tariff change builds a
 new one with `dataclasses.replace`; the applied state and the event log are never touched.
 
-- ``siteOutage``: every module of the site is down over the window (planned downtime in the
-  allocation's capacity; a maintenance window in the twin, which suspends work in progress).
-- ``moduleTypeRecall``: every module of the type is down over the window; without an end, it is
-  retired at the start (the allocation loses its capacity to the end of the run, the twin
-  retires it: jobs left needing only it are not delivered).
+- ``siteOutage``: every module of the site is down over the window (hours out of the
+  allocation's capacity; a forced outage in the twin: unplanned downtime, ADOT, that suspends
+  work in progress as a breakdown does).
+- ``moduleTypeRecall``: every module of the type is down over the window (as an outage); without
+  an end, it is retired at the start (the allocation loses its capacity to the end of the run,
+  the twin retires it: jobs left needing only it are not delivered).
 - ``laneCut``: orders whose shipping window (arrival to due minus the lane's transit) overlaps
   the cut may not use the lane: the allocation must serve them from another site or reject
   them. Orders placed on the lane before the cut are not held back in the twin (a limit).
@@ -58,8 +59,8 @@ class Variant:
         return {m: [(a, b or end) for a, b in spans if a < (b or end)] for m, spans in self.downtime.items()}
 
     def twin_windows(self, start: datetime) -> tuple[dict[str, list[tuple[datetime, datetime]]], dict[str, datetime]]:
-        """Maintenance windows (clipped at *start*) and retirement times per module, for the twin."""
-        maintenance: dict[str, list[tuple[datetime, datetime]]] = {}
+        """Forced outage windows (clipped at *start*) and retirement times per module, for the twin."""
+        outages: dict[str, list[tuple[datetime, datetime]]] = {}
         retire: dict[str, datetime] = {}
         for module, spans in self.downtime.items():
             for a, b in spans:
@@ -67,8 +68,8 @@ class Variant:
                     retire[module] = max(a, start)
                     break
                 if b > start:
-                    maintenance.setdefault(module, []).append((max(a, start), b))
-        return maintenance, retire
+                    outages.setdefault(module, []).append((max(a, start), b))
+        return outages, retire
 
 
 def apply_changes(network: Network, changes: Sequence[Change]) -> Variant:

@@ -10,18 +10,25 @@ in ten lanes is closed. Each order needs 2-4 capabilities for 1-40 units; its pr
 origin exemption of a regional agreement). Due dates spread over the horizon; a quarter of
 the larger orders may be split; a third of the sites (the dearest) have a fixed cost. Capacity is
 then scaled, per capability, to *load* x the demand's hours (95-110 % by default): with
-eligibility, lead times and due dates, about 65-75 % of the demand's hours then fit.
+eligibility, lead times and due dates, about 65-75 % of the demand's hours then fit. A share of
+the orders (*released*, a fifth by default) arrives later: at the start of a bucket drawn
+uniformly between the second one and a week before its due time (from a stream of its own,
+so the rest of the instance is the same with or without releases).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from microfab.planning.problem import AllocationProblem, Bucket, PairCost, PlanOrder, PlanSite
 
 CAPABILITIES = ("cut", "mill", "print", "weld", "paint", "assemble", "inspect", "pack")
 MARKETS = (("us", 0), ("mx", 0), ("de", 1), ("fr", 1), ("jp", 2))  # (market, region)
+RELEASED = 0.2
+"""The default share of orders released after the start."""
+LEAD = 168.0
+"""Hours at least between a later release and the due time: a week, about a quoted lead time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +49,14 @@ def generate(
     bucket_hours: float = 24.0,
     load: tuple[float, float] = (0.95, 1.1),
     fixed_costs: bool = True,
+    released: float = RELEASED,
 ) -> AllocationProblem:
     """A problem of *orders* x *sites* x *buckets* (days by default), the same for the same arguments."""
     rng = random.Random(seed)
     net = _network(rng, sites)
     names = sorted(net.region)
     plan_orders, pairs = _orders(rng, net, orders, buckets * bucket_hours)
+    plan_orders = _releases(random.Random(f"{seed}:release"), plan_orders, released, buckets, bucket_hours)
     capacity = _capacity(rng, net, plan_orders, buckets, bucket_hours, load)
     values = [float(o.reject_penalty) for o in plan_orders]
     mean = sum(values) / max(1, len(values))
@@ -130,6 +139,17 @@ def _orders(rng: random.Random, net: _Net, count: int, horizon: float) -> tuple[
             duty = round(price * net.duty[(site, market)], 2)
             pairs.append(PairCost(order_id, site, production, round(per_kg * mass, 2), duty, lead, reason))
     return orders, pairs
+
+
+def _releases(rng: random.Random, orders: list[PlanOrder], share: float, buckets: int, hours: float) -> list[PlanOrder]:
+    """*share* of the orders released at the start of a bucket from the second one to `LEAD` before their due time."""
+    out = []
+    for order in orders:
+        later, draw = rng.random(), rng.random()  # always two draws: the same releases for the same share
+        latest = min(buckets - 1, int((order.due - LEAD) // hours))
+        released = later < share and latest >= 1
+        out.append(replace(order, release=(1 + int(draw * latest)) * hours) if released else order)
+    return out
 
 
 def _capacity(

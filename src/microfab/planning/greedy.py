@@ -13,31 +13,65 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from itertools import accumulate
+
+import numpy as np
+import numpy.typing as npt
 
 from microfab.planning.problem import TOLERANCE, AllocationPlan, AllocationProblem, Piece, PlanOrder, assemble
 
+Floats = npt.NDArray[np.float64]
+
 
 class Slack:
-    """Spare cumulative capacity per site, capability and bucket, as pieces are placed."""
+    """Spare capacity per site, capability and window of buckets, as pieces are placed.
+
+    ``spare[(site, capability)][k, b]`` is the capacity from the k-th release bucket
+    (`AllocationProblem.releases`) to the end of bucket *b*, less the work placed there of the
+    pieces released from that bucket on and completing by *b* (infinite when *b* is before the
+    release bucket). A piece fits when every window holding it, from a release bucket at or
+    before its own to a bucket at or after its completion, keeps room for it. With every order
+    released at the start there is one row: spare cumulative capacity.
+    """
 
     def __init__(self, problem: AllocationProblem) -> None:
         self.problem = problem
-        self.rows = {(s.name, c): list(problem.cumulative(s.name, c)) for s in problem.sites for c in s.capacity}
+        self.releases = problem.releases()
+        self.spare: dict[tuple[str, str], Floats] = {}
+        first = np.array(self.releases)[:, None]
+        buckets = np.arange(len(problem.buckets))[None, :]
+        for site in problem.sites:
+            for capability in site.capacity:
+                cumulative = np.array(problem.cumulative(site.name, capability), dtype=np.float64)
+                before = np.concatenate(([0.0], cumulative))[first]  # capacity before each release bucket
+                self.spare[(site.name, capability)] = np.where(buckets >= first, cumulative[None, :] - before, np.inf)
+        self._rows = {r: k + 1 for k, r in enumerate(self.releases)}
+
+    def _windows(self, order: PlanOrder) -> int:
+        """How many rows of the spare capacity hold *order* (those of release buckets at or before its own)."""
+        return self._rows.get(self.problem.release_bucket(order), len(self.releases))
 
     def room(self, order: PlanOrder, site: str) -> list[float]:
         """Per bucket, the largest fraction of *order* (at most 1) that fits at *site* completing then."""
-        most = [1.0] * len(self.problem.buckets)
+        rows = self._windows(order)
+        most = np.ones(len(self.problem.buckets))
         for capability, hours in order.work.items():
             if hours <= 0:
                 continue
-            spare = list(accumulate(reversed(self.rows[(site, capability)]), min))[::-1]
-            most = [min(m, (s + TOLERANCE * max(1.0, abs(s))) / hours) for m, s in zip(most, spare, strict=True)]
-        return [max(0.0, m) for m in most]
+            spare = self.spare[(site, capability)][:rows].min(axis=0)
+            spare = np.minimum.accumulate(spare[::-1])[::-1]  # every window ending at or after the bucket
+            most = np.minimum(most, (spare + TOLERANCE * np.maximum(1.0, np.abs(spare))) / hours)
+        return [float(m) for m in np.maximum(most, 0.0)]
 
     def fits(self, order: PlanOrder, site: str, bucket: int, fraction: float = 1.0) -> bool:
         """Whether *fraction* more of *order* fits at *site* completing in *bucket*."""
-        return self.room(order, site)[bucket] >= fraction - 1e-9
+        rows = self._windows(order)
+        for capability, hours in order.work.items():
+            if hours <= 0:
+                continue
+            spare = float(self.spare[(site, capability)][:rows, bucket:].min())
+            if min(1.0, (spare + TOLERANCE * max(1.0, abs(spare))) / hours) < fraction - 1e-9:
+                return False
+        return True
 
     def take_all(self, pieces: list[Piece]) -> bool:
         """Take every piece if they all fit (checked in turn), else none; whether they did."""
@@ -52,11 +86,9 @@ class Slack:
     def take(self, piece: Piece, sign: float = 1.0) -> None:
         """Use (or with *sign* -1 give back) the capacity *piece* needs."""
         order = self.problem.order(piece.order)
+        rows = self._windows(order)
         for capability, hours in order.work.items():
-            row = self.rows[(piece.site, capability)]
-            used = sign * hours * piece.fraction
-            for b in range(piece.bucket, len(row)):
-                row[b] -= used
+            self.spare[(piece.site, capability)][:rows, piece.bucket :] -= sign * hours * piece.fraction
 
 
 def _choices(problem: AllocationProblem, order: PlanOrder, used: set[str]) -> list[tuple[float, int, str]]:

@@ -3,10 +3,13 @@
 Model (docs/planning.md): ``x[o,s,b]`` binary (a fraction for splittable orders), ``r[o]``
 binary, ``sum x + r = 1``; cumulative capacity as ``load[s,c,b] + carry[s,c,b] - carry[s,c,b-1]
 <= cap[s,c,b]`` (times ``y[s]``, binary, for a site with a fixed cost, with ``sum_b x[o,s,b] <=
-y[s]``); minimise production + freight + duty + tardiness + penalties + fixed costs. Columns only
-for eligible pairs and `AllocationProblem.candidates` buckets.
+y[s]``), and for every release bucket g > 0 the same chain over the buckets from g on with only
+the orders released in g or later (``load_g``, ``carry_g``); minimise production + freight + duty
++ tardiness + penalties + fixed costs. Columns only for eligible pairs and
+`AllocationProblem.candidates` buckets; the chains of release buckets > 0 enter the LP only once
+its solution breaks them (row generation).
 
-Method: 1. the LP by column generation (interior point, then dual simplex), any duals giving a
+Method: 1. the LP by column and row generation (interior point, then dual simplex), any duals giving a
 valid lower bound (``duals . rhs`` + each order's least reduced cost, its row being ``= 1``);
 2. a dive (round site openings, fix whole orders the LP assigns, re-solve, price in columns that
 became worth it, repeat; round splittable orders' rejections), the greedy placing what is left;
@@ -16,229 +19,42 @@ became worth it, repeat; round splittable orders' rejections), the greedy placin
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import highspy
 import numpy as np
-import numpy.typing as npt
-from highspy._core import _Highs  # the solver without the Python wrapper: no banner on stdout, no callbacks
 
 from microfab.planning.greedy import Slack, greedy_pieces
+from microfab.planning.milp_model import Arrays, Lp, build
 from microfab.planning.problem import AllocationPlan, AllocationProblem, Piece, PlanStatus, assemble
 
-_INF = highspy.kHighsInf
 ALL_COLUMNS = 20_000
-"""With at most this many candidate columns, all are in the model from the start (no column generation)."""
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
+"""With at most this many candidate columns (outside the release chains), all are in the LP from the start."""
 
 
-@dataclass(slots=True)
-class _Model:
-    """The MILP column-wise, with what each column means."""
+def _relax(lp: Lp, deadline: float) -> float:
+    """Solve the LP, adding priced-out columns and broken chains until none is left; the best lower bound found.
 
-    cost: list[float] = field(default_factory=list)
-    upper: list[float] = field(default_factory=list)
-    integer: list[bool] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)
-    rows: list[int] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
-    owner: list[int] = field(default_factory=list)  # the order's position (its row) for x and r columns, else -1
-    rank: list[int] = field(default_factory=list)  # an x column's position among its (order, site)'s
-    row_lower: list[float] = field(default_factory=list)
-    row_upper: list[float] = field(default_factory=list)
-    x: dict[int, Piece] = field(default_factory=dict)  # column -> (order, site, bucket)
-    reject: dict[str, int] = field(default_factory=dict)
-    capacity: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (site, capability, bucket) -> row
-    opened: dict[str, int] = field(default_factory=dict)
-    links: dict[str, list[int]] = field(default_factory=dict)  # site -> rows sum_b x[o,s,b] - y[s] <= 0
-
-    def row(self, lower: float, upper: float) -> int:
-        self.row_lower.append(lower)
-        self.row_upper.append(upper)
-        return len(self.row_lower) - 1
-
-    def column(
-        self, cost: float, upper: float, entries: list[tuple[int, float]], *, integer: bool, owner: int = -1
-    ) -> int:
-        self.starts.append(len(self.rows))
-        self.cost.append(cost)
-        self.upper.append(upper)
-        self.integer.append(integer)
-        self.owner.append(owner)
-        self.rank.append(0)
-        for row, value in entries:
-            self.rows.append(row)
-            self.values.append(value)
-        return len(self.cost) - 1
-
-
-def build(problem: AllocationProblem) -> _Model:
-    """Every candidate column of *problem* (see the module docstring)."""
-    model = _Model()
-    for _ in problem.orders:
-        model.row(1.0, 1.0)
-    for site in problem.sites:
-        fixed = float(site.fixed_cost) > 0
-        for capability, hours in sorted(site.capacity.items()):
-            for b, cap in enumerate(hours):
-                model.capacity[(site.name, capability, b)] = model.row(-_INF, 0.0 if fixed else cap)
-    for position in range(len(problem.orders)):
-        _order_columns(problem, model, position)
-    for site in problem.sites:
-        for capability in sorted(site.capacity):
-            for b in range(len(problem.buckets) - 1):
-                rows = model.capacity[(site.name, capability, b)], model.capacity[(site.name, capability, b + 1)]
-                model.column(0.0, _INF, [(rows[0], 1.0), (rows[1], -1.0)], integer=False)
-        if float(site.fixed_cost) > 0:
-            entries = [(row, -1.0) for row in model.links.get(site.name, [])]
-            entries += [
-                (model.capacity[(site.name, c, b)], -h)
-                for c, caps in site.capacity.items()
-                for b, h in enumerate(caps)
-                if h
-            ]
-            model.opened[site.name] = model.column(float(site.fixed_cost), 1.0, entries, integer=True)
-    return model
-
-
-def _order_columns(problem: AllocationProblem, model: _Model, position: int) -> None:
-    """The x columns of one order at each eligible site and candidate bucket, then its reject column."""
-    order = problem.orders[position]
-    for pair in problem.eligible(order.id):
-        buckets = problem.candidates(order, pair)
-        link: list[tuple[int, float]] = []
-        if buckets and float(problem.site(pair.site).fixed_cost) > 0:
-            link = [(model.row(-_INF, 0.0), 1.0)]
-            model.links.setdefault(pair.site, []).append(link[0][0])
-        for rank, b in enumerate(buckets):
-            cost = pair.total + float(order.weight) * problem.tardiness(order, pair, b)
-            entries = [(position, 1.0), *link]
-            entries += [(model.capacity[(pair.site, c, b)], h) for c, h in sorted(order.work.items()) if h > 0]
-            column = model.column(cost, 1.0, entries, integer=not order.splittable, owner=position)
-            model.rank[column] = rank
-            model.x[column] = Piece(order.id, pair.site, b)
-    model.reject[order.id] = model.column(
-        float(order.reject_penalty), 1.0, [(position, 1.0)], integer=True, owner=position
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Arrays:
-    """The model as numpy arrays, for pricing and bounds."""
-
-    cost: Floats
-    upper: Floats
-    starts: Ints  # one more than columns
-    rows: Ints
-    values: Floats
-    column_of: Ints  # the column of each non-zero
-    owner: Ints
-    row_lower: Floats
-    row_upper: Floats
-
-    @classmethod
-    def of(cls, model: _Model) -> _Arrays:
-        starts = np.array([*model.starts, len(model.rows)], dtype=np.int64)
-        return cls(
-            np.array(model.cost), np.array(model.upper), starts, np.array(model.rows, dtype=np.int64),
-            np.array(model.values), np.repeat(np.arange(len(model.cost)), np.diff(starts)),
-            np.array(model.owner, dtype=np.int64), np.array(model.row_lower), np.array(model.row_upper),
-        )  # fmt: skip
-
-    def priced(self, duals: Floats) -> tuple[Floats, Floats]:
-        """Duals with the sign their row allows, and every column's reduced cost under them."""
-        duals = np.where(self.row_lower <= -_INF, np.minimum(duals, 0.0), duals)
-        product = np.bincount(self.column_of, weights=self.values * duals[self.rows], minlength=len(self.cost))
-        return duals, self.cost - product
-
-    def bound(self, duals: Floats, reduced: Floats) -> float:
-        """A lower bound on the MILP from any duals: ``y.b`` + per order its least reduced cost (its row is ``= 1``)."""
-        rhs = np.where(duals < 0, self.row_upper, self.row_lower)
-        total = float(np.dot(np.where(duals != 0, duals, 0.0), np.where(duals != 0, rhs, 0.0)))
-        mine = self.owner >= 0
-        least = np.full(int(self.owner.max(initial=-1)) + 1, np.inf)
-        np.minimum.at(least, self.owner[mine], reduced[mine])
-        total += float(least.sum())
-        others = ~mine & (reduced < 0)
-        if np.any(np.isinf(self.upper[others]) & (reduced[others] < -1e-6)):
-            return -np.inf
-        return total + float(np.dot(reduced[others], np.where(np.isinf(self.upper[others]), 0.0, self.upper[others])))
-
-
-class _Lp:
-    """One HiGHS instance over a growing subset of the model's columns."""
-
-    def __init__(self, model: _Model, arrays: _Arrays, threads: int) -> None:
-        self.model, self.arrays = model, arrays
-        self.highs = _Highs()
-        for name, value in (("output_flag", False), ("threads", threads), ("random_seed", 0)):
-            self.highs.setOptionValue(name, value)
-        empty = np.zeros(0, dtype=np.int32)
-        self.highs.addRows(len(arrays.row_lower), arrays.row_lower, arrays.row_upper, 0, empty, empty, np.zeros(0))
-        self.position = np.full(len(arrays.cost), -1, dtype=np.int64)
-        self.columns: list[int] = []
-
-    @property
-    def complete(self) -> bool:
-        """Whether every column of the model is in."""
-        return len(self.columns) == len(self.arrays.cost)
-
-    def add(self, columns: Ints) -> None:
-        columns = columns[self.position[columns] < 0]
-        if columns.size == 0:
-            return
-        a = self.arrays
-        lengths = a.starts[columns + 1] - a.starts[columns]
-        entries = np.concatenate([np.arange(a.starts[c], a.starts[c + 1]) for c in columns])
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int32)
-        self.highs.addCols(
-            len(columns),
-            a.cost[columns],
-            np.zeros(len(columns)),
-            a.upper[columns],
-            len(entries),
-            starts,
-            a.rows[entries].astype(np.int32),
-            a.values[entries],
-        )
-        self.position[columns] = np.arange(len(self.columns), len(self.columns) + len(columns))
-        self.columns += columns.tolist()
-
-    def run(self, solver: str, time_limit: float) -> None:
-        """Solve with *solver* for at most *time_limit* more seconds (HiGHS's limit counts all its runs)."""
-        self.highs.setOptionValue("solver", solver)
-        self.highs.setOptionValue("time_limit", self.highs.getRunTime() + max(0.01, time_limit))
-        self.highs.run()
-
-    def values(self) -> Floats:
-        values = np.zeros(len(self.arrays.cost))
-        values[self.columns] = self.highs.getSolution().col_value
-        return values
-
-    def bounds(self, columns: list[int], lower: float, upper: float) -> None:
-        if columns:
-            index = self.position[columns].astype(np.int32)
-            self.highs.changeColsBounds(len(columns), index, np.full(len(columns), lower), np.full(len(columns), upper))
-
-
-def _relax(lp: _Lp, deadline: float) -> float:
-    """Solve the LP, adding priced-out columns until none is left; return the best lower bound found."""
+    Every LP on the way is a relaxation of the whole model (fewer columns can only raise its
+    optimum, but the bound prices every column; fewer rows can only lower it), so each bound
+    holds; once nothing is added the last LP's optimum is the whole LP's.
+    """
     a = lp.arrays
     best = -np.inf
     solver = "ipm"
     while True:
         lp.run(solver, deadline - time.perf_counter())
-        duals, reduced = a.priced(np.array(lp.highs.getSolution().row_dual))
+        duals, reduced = a.priced(lp.duals())
         best = max(best, a.bound(duals, reduced))
         fresh = np.flatnonzero((lp.position < 0) & (reduced < -1e-6))
-        if fresh.size == 0 or time.perf_counter() > deadline:
+        cut = lp.separate()
+        if (fresh.size == 0 and not cut) or time.perf_counter() > deadline:
             return best
         lp.add(fresh)
         solver = "simplex"
 
 
-def _dive(problem: AllocationProblem, lp: _Lp, deadline: float, share: float = 0.45) -> list[Piece]:
+def _dive(problem: AllocationProblem, lp: Lp, deadline: float, share: float = 0.45) -> list[Piece]:
     """Round the LP: open or close sites, fix whole orders round by round, then settle the splittable ones."""
     model, slack = lp.model, Slack(problem)
     _settle(lp, list(model.opened.values()), deadline, every=True)
@@ -249,8 +65,13 @@ def _dive(problem: AllocationProblem, lp: _Lp, deadline: float, share: float = 0
     fixed: list[Piece] = []
     while columns and time.perf_counter() < deadline and _fix(problem, lp, slack, columns, fixed, share):
         lp.run("simplex", deadline - time.perf_counter())
-        _price(problem, lp, columns, {p.order for p in fixed})
-    _settle(lp, [model.reject[o.id] for o in problem.orders if o.splittable], deadline, every=False)
+        _price(problem, lp, columns, {p.order for p in fixed}, deadline)
+    splittable = [model.reject[o.id] for o in problem.orders if o.splittable]
+    for last in range(5, -1, -1):  # fixing some can leave others fractional; the last round fixes them all
+        if not _settle(lp, splittable, deadline, every=not last):
+            break
+        if lp.separate():
+            lp.run("simplex", deadline - time.perf_counter())
     values = lp.values()
     served = {o for o, c in model.reject.items() if values[c] < 1e-6}
     splits: dict[str, list[Piece]] = {}
@@ -260,12 +81,15 @@ def _dive(problem: AllocationProblem, lp: _Lp, deadline: float, share: float = 0
     return fixed + [piece for pieces in splits.values() if slack.take_all(pieces) for piece in pieces]
 
 
-def _price(problem: AllocationProblem, lp: _Lp, columns: dict[str, list[int]], fixed: set[str]) -> None:
-    """Add the columns of orders not fixed yet that now price out (a late bucket can become worth it).
+def _price(problem: AllocationProblem, lp: Lp, columns: dict[str, list[int]], fixed: set[str], deadline: float) -> None:
+    """Add the chains the solution breaks (and re-solve), then the columns of orders not fixed yet that price out.
 
-    HiGHS keeps the solution's values, with 0 for the new columns, until the next solve.
+    A late bucket can become worth it. HiGHS keeps the solution's values, with 0 for the new
+    columns, until the next solve.
     """
-    _, reduced = lp.arrays.priced(np.array(lp.highs.getSolution().row_dual))
+    if lp.separate():
+        lp.run("simplex", deadline - time.perf_counter())
+    _, reduced = lp.arrays.priced(lp.duals())
     fresh = [
         c
         for c in np.flatnonzero((lp.position < 0) & (reduced < -1e-6)).tolist()
@@ -281,7 +105,7 @@ def _price(problem: AllocationProblem, lp: _Lp, columns: dict[str, list[int]], f
 
 
 def _fix(
-    problem: AllocationProblem, lp: _Lp, slack: Slack, columns: dict[str, list[int]], fixed: list[Piece], share: float
+    problem: AllocationProblem, lp: Lp, slack: Slack, columns: dict[str, list[int]], fixed: list[Piece], share: float
 ) -> bool:
     """One round: fix at 1 each whole order's best column if integral, and the top *share* of the fractional ones.
 
@@ -310,27 +134,29 @@ def _fix(
     return bool(ranked)
 
 
-def _settle(lp: _Lp, binaries: list[int], deadline: float, *, every: bool) -> None:
+def _settle(lp: Lp, binaries: list[int], deadline: float, *, every: bool) -> bool:
     """Fix *binaries* (openings, rejections; *every* one or the fractional ones) at their nearer end and re-solve.
 
-    If the LP turns infeasible, the fractional ones fixed at 0 are fixed at 1 instead.
+    If the LP turns infeasible, the fractional ones fixed at 0 are fixed at 1 instead. Returns
+    whether there was anything to fix.
     """
     values = lp.values()
     binaries = binaries if every else [c for c in binaries if 1e-6 < values[c] < 1 - 1e-6]
     up = [c for c in binaries if values[c] >= 0.5]
     down = [c for c in binaries if values[c] < 0.5]
     if not binaries:
-        return
+        return False
     lp.bounds(up, 1.0, 1.0)
     lp.bounds(down, 0.0, 0.0)
     lp.run("simplex", deadline - time.perf_counter())
     if lp.highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
         lp.bounds([c for c in down if values[c] > 1e-6], 1.0, 1.0)
         lp.run("simplex", deadline - time.perf_counter())
+    return True
 
 
 def _polish(
-    problem: AllocationProblem, lp: _Lp, pieces: list[Piece], deadline: float, target: float
+    problem: AllocationProblem, lp: Lp, pieces: list[Piece], deadline: float, target: float
 ) -> tuple[list[Piece], float]:
     """HiGHS's branch and cut on the LP's columns, started from *pieces*; its best pieces and its bound."""
     model = lp.model
@@ -376,14 +202,15 @@ def allocate_milp(
     """
     started = time.perf_counter()
     model = build(problem)
-    lp = _Lp(model, _Arrays.of(model), threads)
-    everything = len(model.cost) <= ALL_COLUMNS
+    lp = Lp(model, Arrays.of(model, problem), threads)
+    everything = sum(1 for chain in model.column_chain if chain < 0) <= ALL_COLUMNS
     lp.add(np.flatnonzero(np.array(model.rank) <= (len(problem.buckets) if everything else 1)))
     bound = _relax(lp, started + 0.5 * time_limit)
     pieces = greedy_pieces(problem, _dive(problem, lp, started + 0.9 * time_limit))
     plan = assemble(problem, pieces, "highs")
     if _gap(plan.objective, bound) > gap and lp.complete and time.perf_counter() < started + 0.85 * time_limit:
         lp.highs.setOptionValue("mip_rel_gap", gap)
+        lp.activate(np.flatnonzero(~lp.active))  # the whole model: HiGHS's plans and bound are then the problem's
         better, mip_bound = _polish(problem, lp, pieces, started + 0.9 * time_limit, bound / (1 - gap))
         bound = max(bound, mip_bound)  # every column is in: HiGHS's bound holds for the whole problem
         polished = assemble(problem, better, "highs")

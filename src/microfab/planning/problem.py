@@ -5,17 +5,22 @@ instant when the caller knows it); money is in one currency (``AllocationProblem
 given as `float` or `Decimal` and turned into floats for the solvers, while the plan reports
 its cost breakdown as `Money` rounded to the currency's minor unit.
 
-Capacity is *cumulative*: work done for an order that completes in bucket *b* may be done in
-any bucket up to *b*, so the work of the orders completing by the end of *b* at a site must fit
-in that site's capacity up to *b*, per capability. For one resource with every order available
-at the start of the horizon this is exactly the preemptive feasibility condition (earliest due
-date first); with several capabilities per order it ignores the routing's precedence and is a
-relaxation the site scheduler then sequences.
+Capacity is *cumulative*: work done for an order released in bucket *r* that completes in
+bucket *b* may be done in any bucket from *r* to *b*. So for every window of buckets
+``[b1, b2]``, the work of the orders released in *b1* or later and completing by the end of *b2*
+at a site must fit in that site's capacity over the window, per capability. For one resource
+this is exactly the feasibility condition of preemptive scheduling with release dates and due
+dates at the buckets' granularity (Hall's condition for intervals; with every order released at
+the start only the windows from bucket 0 are left: earliest due date first); with several
+capabilities per order it ignores the routing's precedence and is a relaxation the site
+scheduler then sequences.
 """
 
 from __future__ import annotations
 
 import enum
+import math
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -56,6 +61,10 @@ class PlanOrder:
         Tardiness cost per hour the order arrives late.
     splittable
         Whether the order may be split over sites and buckets (in fractions of the order).
+    release
+        Hours from the horizon start at which the order arrives (<= 0: it is there from the
+        start). It may be made from the bucket its release falls in (that bucket's capacity
+        counts whole), not before.
     """
 
     id: str
@@ -65,8 +74,11 @@ class PlanOrder:
     weight: Amount = 0.0
     quantity: int = 1
     splittable: bool = False
+    release: float = 0.0
 
     def __post_init__(self) -> None:
+        if not math.isfinite(self.release):
+            raise ValueError(f"order {self.id}: release must be a finite number of hours, got {self.release}")
         if self.quantity < 1:
             raise ValueError(f"order {self.id}: quantity must be >= 1, got {self.quantity}")
         if any(hours < 0 for hours in self.work.values()):
@@ -116,6 +128,7 @@ class AllocationProblem:
     _sites: dict[str, PlanSite] = field(init=False, repr=False, compare=False)
     _pairs: dict[tuple[str, str], PairCost] = field(init=False, repr=False, compare=False)
     _cumulative: dict[tuple[str, str], tuple[float, ...]] = field(init=False, repr=False, compare=False)
+    _ends: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_currency(self.currency)
@@ -137,6 +150,7 @@ class AllocationProblem:
         object.__setattr__(self, "_pairs", pairs)
         cumulative = {(s.name, c): tuple(accumulate(hours)) for s in self.sites for c, hours in s.capacity.items()}
         object.__setattr__(self, "_cumulative", cumulative)
+        object.__setattr__(self, "_ends", tuple(ends))
 
     def order(self, order_id: str) -> PlanOrder:
         """The order called *order_id*."""
@@ -153,6 +167,19 @@ class AllocationProblem:
     def cumulative(self, site: str, capability: str) -> tuple[float, ...]:
         """Hours of *capability* at *site* from the horizon start to the end of each bucket (zeros if none)."""
         return self._cumulative.get((site, capability), (0.0,) * len(self.buckets))
+
+    def window(self, site: str, capability: str, first: int, last: int) -> float:
+        """Hours of *capability* at *site* from the start of bucket *first* to the end of bucket *last*."""
+        cumulative = self.cumulative(site, capability)
+        return cumulative[last] - (cumulative[first - 1] if first > 0 else 0.0)
+
+    def release_bucket(self, order: PlanOrder) -> int:
+        """The first bucket *order* may be made in: the one its release falls in (the number of buckets if none)."""
+        return bisect_right(self._ends, order.release) if order.release > 0 else 0
+
+    def releases(self) -> tuple[int, ...]:
+        """The distinct release buckets of the orders, 0 always included, in increasing order."""
+        return tuple(sorted({0, *(self.release_bucket(o) for o in self.orders)} - {len(self.buckets)}))
 
     def why_not(self, order: str, site: str) -> str | None:
         """Why *site* cannot serve *order* (None when it can)."""
@@ -174,24 +201,27 @@ class AllocationProblem:
         return max(0.0, self.buckets[bucket].end + pair.lead - order.due)
 
     def fits(self, order: PlanOrder, site: str, bucket: int) -> bool:
-        """Whether the whole order's work fits in the site's capacity up to *bucket* (alone)."""
-        return all(
-            hours <= self.cumulative(site, c)[bucket] * (1 + TOLERANCE) + TOLERANCE for c, hours in order.work.items()
+        """Whether the whole order's work fits in the site's capacity from its release bucket to *bucket* (alone)."""
+        first = self.release_bucket(order)
+        return first <= bucket and all(
+            hours <= self.window(site, c, first, bucket) * (1 + TOLERANCE) + TOLERANCE
+            for c, hours in order.work.items()
         )
 
     def candidates(self, order: PlanOrder, pair: PairCost) -> list[int]:
         """Buckets worth considering for *order* at *pair*'s site, earliest first.
 
-        With cumulative capacity a later bucket never needs more capacity, so among the buckets
-        that are on time only the last is kept; a late bucket is kept while serving there costs
-        less than the reject penalty; a whole (unsplittable) order must fit alone by then.
+        Only buckets from the order's release bucket on. With cumulative capacity a later bucket
+        never needs more capacity, so among the buckets that are on time only the last is kept; a
+        late bucket is kept while serving there costs less than the reject penalty; a whole
+        (unsplittable) order must fit alone by then.
         """
         base, penalty, weight = pair.total, float(order.reject_penalty), float(order.weight)
         if base >= penalty:
             return []
         keep: list[int] = []
         on_time: int | None = None
-        for b in range(len(self.buckets)):
+        for b in range(self.release_bucket(order), len(self.buckets)):
             late = self.tardiness(order, pair, b)
             if late <= 0:
                 on_time = b
@@ -316,39 +346,58 @@ def breakdown(parts: Mapping[str, float], currency: str) -> CostBreakdown:
 
 
 def earliest(problem: AllocationProblem, pieces: list[Piece]) -> list[Piece]:
-    """Each piece moved to the earliest bucket its site's cumulative capacity allows, earliest due date first.
+    """Each piece moved to the earliest bucket its site's capacity allows, earliest due date first.
 
     Per site, pieces are taken in order of (bucket, due, order) and each completes in the first
-    bucket, not before the previous piece's, by which the capacity covers it and every piece
-    taken before it. No piece moves later: the solver's plan already fits by its buckets.
+    bucket, not before the previous piece's nor before its release bucket, by which the capacity
+    covers it and every piece taken before it (each window from a release bucket on). No piece
+    moves later: the solver's plan already fits by its buckets.
     """
     moved: list[Piece] = []
     for site in problem.sites:
         mine = sorted(
             (p for p in pieces if p.site == site.name), key=lambda p: (p.bucket, problem.order(p.order).due, p.order)
         )
-        load: dict[str, float] = {}
+        load: dict[str, dict[int, float]] = {}  # capability -> release bucket -> hours taken
         floor = 0
         for piece in mine:
             order = problem.order(piece.order)
+            release = problem.release_bucket(order)
             for capability, hours in order.work.items():
-                load[capability] = load.get(capability, 0.0) + hours * piece.fraction
-            bucket = floor
-            while bucket < piece.bucket and not _covered(problem, site.name, load, bucket):
+                taken = load.setdefault(capability, {})
+                taken[release] = taken.get(release, 0.0) + hours * piece.fraction
+            bucket = min(piece.bucket, max(floor, release))
+            while bucket < piece.bucket and not _covered(problem, site.name, order, load, bucket):
                 bucket += 1
             floor = bucket
             moved.append(Piece(piece.order, piece.site, bucket, piece.fraction))
     return moved
 
 
-def _covered(problem: AllocationProblem, site: str, load: Mapping[str, float], bucket: int) -> bool:
-    return all(hours <= problem.cumulative(site, c)[bucket] * (1 + TOLERANCE) + TOLERANCE for c, hours in load.items())
+def _covered(
+    problem: AllocationProblem, site: str, order: PlanOrder, load: Mapping[str, Mapping[int, float]], end: int
+) -> bool:
+    """Whether the load taken so far (all of it completing by *end*) fits every window ``[g, end]`` holding *order*.
+
+    Those are the windows from a release bucket g at or before *order*'s; the load of a window
+    is that of the pieces released from g on.
+    """
+    upto = problem.release_bucket(order)
+    for capability in order.work:
+        hours = 0.0
+        for release, taken in sorted(load[capability].items(), reverse=True):
+            hours += taken
+            if release <= upto and hours > problem.window(site, capability, release, end) * (1 + TOLERANCE) + TOLERANCE:
+                return False
+    return True
 
 
 def rejection_reason(problem: AllocationProblem, order: PlanOrder) -> str:
     """Why *order* is not served: no eligible site, too costly, too large, or the capacity went to others."""
     eligible = problem.eligible(order.id)
     penalty = float(order.reject_penalty)
+    if problem.release_bucket(order) >= len(problem.buckets):
+        return f"released after the horizon (at {order.release:g} h)"
     if not eligible:
         reasons = "; ".join(f"{s.name}: {problem.why_not(order.id, s.name)}" for s in problem.sites)
         return f"no eligible site ({reasons or 'no sites'})"

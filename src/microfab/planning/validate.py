@@ -3,8 +3,11 @@
 It recomputes everything from the problem's raw data, not with the helpers the solvers use:
 every order assigned (in fractions summing to 1) or rejected exactly once; only eligible (order, site)
 pairs (a cost given, no reason against, a capacity for every capability the order needs);
-whole orders in one share; each share's tardiness; cumulative capacity per site, capability
-and bucket; the objective and its rounded breakdown; the bound and the gap.
+whole orders in one share; each share's tardiness; no share completing before the bucket its
+order is released in; capacity per site, capability and window of buckets ``[b1, b2]``
+(brute force over every window: the work of the shares released in *b1* or later and completing
+by *b2* within the capacity of *b1 .. b2*); the objective and its rounded breakdown; the bound
+and the gap.
 """
 
 from __future__ import annotations
@@ -64,29 +67,51 @@ def _shares(problem: AllocationProblem, order: PlanOrder, shares: tuple[Share, .
     return issues
 
 
+def _released_in(problem: AllocationProblem, order: PlanOrder) -> int:
+    """The first bucket that ends after the order's release (a scan; the number of buckets if none)."""
+    for b, bucket in enumerate(problem.buckets):
+        if bucket.end > order.release:
+            return b
+    return len(problem.buckets)
+
+
 def _capacity(problem: AllocationProblem, assignments: Mapping[str, tuple[Share, ...]]) -> list[str]:
-    """Cumulative load per site, capability and bucket against cumulative capacity."""
-    load: dict[tuple[str, str, int], float] = {}
-    for order in problem.orders:
-        for share in assignments.get(order.id, ()):
-            for capability, work in order.work.items():
-                key = (share.site, capability, share.bucket)
-                load[key] = load.get(key, 0.0) + work * share.fraction
+    """Load against capacity over every window of buckets, per site and capability; nothing before its release."""
+    count = len(problem.buckets)
+    # (site, capability) -> release bucket -> completion bucket -> hours
+    load: dict[tuple[str, str], dict[int, dict[int, float]]] = {}
     issues = []
-    for site in problem.sites:
-        capabilities = {c for (s, c, _) in load if s == site.name}
-        for capability in sorted(capabilities):
-            hours = site.capacity.get(capability, (0.0,) * len(problem.buckets))
-            used = available = 0.0
-            for b in range(len(problem.buckets)):
-                used += load.get((site.name, capability, b), 0.0)
-                available += hours[b]
-                if used > available * (1 + RELATIVE) + RELATIVE:
-                    issues.append(
-                        f"{site.name} {capability}: {used:.3f} h due by bucket {b}, {available:.3f} h available"
-                    )
-                    break
+    for order in problem.orders:
+        released = _released_in(problem, order)
+        for share in assignments.get(order.id, ()):
+            if share.bucket < released:
+                issues.append(f"{order.id} at {share.site}: completes in bucket {share.bucket}, released in {released}")
+            for capability, work in order.work.items():
+                cell = load.setdefault((share.site, capability), {}).setdefault(released, {})
+                cell[share.bucket] = cell.get(share.bucket, 0.0) + work * share.fraction
+    sites = {s.name: s for s in problem.sites}
+    for (site, capability), by_release in sorted(load.items()):
+        hours = sites[site].capacity.get(capability, (0.0,) * count) if site in sites else (0.0,) * count
+        issue = _windows(by_release, hours, count)
+        if issue:
+            issues.append(f"{site} {capability}: {issue}")
     return issues
+
+
+def _windows(by_release: Mapping[int, Mapping[int, float]], hours: tuple[float, ...], count: int) -> str | None:
+    """The first window ``[b1, b2]`` whose load (released from b1 on, completing by b2) exceeds its capacity."""
+    later = [0.0] * count  # per completion bucket, the load released in b1 or later
+    for b1 in range(count - 1, -1, -1):
+        for b, work in by_release.get(b1, {}).items():
+            if 0 <= b < count:
+                later[b] += work
+        used = available = 0.0
+        for b2 in range(b1, count):
+            used += later[b2]
+            available += hours[b2]
+            if used > available * (1 + RELATIVE) + RELATIVE:
+                return f"{used:.3f} h released from bucket {b1} due by bucket {b2}, {available:.3f} h available"
+    return None
 
 
 def _costs(problem: AllocationProblem, plan: AllocationPlan) -> list[str]:

@@ -6,9 +6,10 @@ Two ways in:
   as it would to a real module's event (it backs `microfab.drivers.SimDriver`).
 - `Simulation` runs a whole `Scenario` standalone, with dispatch rules inside the model, for
   speed studies, replications and sweeps: breakdowns on a calendar or busy clock with resume
-  or restart, setups by family, yield and rework, maintenance windows, deploy / retire at a
-  time, lane transit; statistics (time per state, ISO 22400 OEE, queues, flow, on-time
-  delivery) and a columnar `Trace` for Gantt charts and replay.
+  or restart, setups by family, yield and rework, maintenance windows (planned downtime) and
+  forced outage windows (unplanned), deploy / retire at a time, lane transit; statistics (time
+  per state, ISO 22400 OEE, queues, flow, on-time delivery) and a columnar `Trace` for Gantt
+  charts and replay.
 """
 
 from microfab.domain.modules import FailureClock, RepairPolicy

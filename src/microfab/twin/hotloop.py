@@ -5,7 +5,7 @@ clock, resumes after repair and is not retiring; for it, the end of a setup, the
 dispatch of the job's next operation and the start of the module's next one run here without
 a method call per step, and a setup with the processing after it is one heap event (its end
 is accounted for when the processing ends, or when a breakdown splits it:
-`Simulation._split`). Everything else (failures, repairs, maintenance, deploy, retire,
+`Simulation._split`). Everything else (failures, repairs, maintenance, outages, deploy, retire,
 delivery, any other module) goes through the `Simulation` handlers, which implement the same
 semantics in general; the tests run scenarios both ways and compare them event for event.
 """

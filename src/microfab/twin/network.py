@@ -1,8 +1,9 @@
 """The standalone model of a declared network: one `StationSpec` per module of the manifests.
 
 Times are seconds (``Scenario.time_unit = 1``). Each module's type gives its capabilities,
-speed, setup, exponential MTBF / MTTR, yield, failure clock and repair policy; *maintenance*,
-*deploy_at* and *retire_at* (seconds from the run's start, by module name) add the plans.
+speed, setup, exponential MTBF / MTTR, yield, failure clock and repair policy; *maintenance*
+(planned downtime), *outages* (forced, unplanned downtime: a site outage, a recall), *deploy_at*
+and *retire_at* (seconds from the run's start, by module name) add the plans.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ def stations_of(
     *,
     breakdowns: bool = True,
     maintenance: Mapping[str, Sequence[Window]] | None = None,
+    outages: Mapping[str, Sequence[Window]] | None = None,
     deploy_at: Mapping[str, float] | None = None,
     retire_at: Mapping[str, float] | None = None,
 ) -> tuple[StationSpec, ...]:
     """The modules of *network*, in name order (which fixes each module's random streams)."""
-    maintenance, deploy_at, retire_at = maintenance or {}, deploy_at or {}, retire_at or {}
+    maintenance, outages = maintenance or {}, outages or {}
+    deploy_at, retire_at = deploy_at or {}, retire_at or {}
     known = set(network.modules)
-    for label, table in (("maintenance", maintenance), ("deploy_at", deploy_at), ("retire_at", retire_at)):
+    tables = (("maintenance", maintenance), ("outages", outages), ("deploy_at", deploy_at), ("retire_at", retire_at))
+    for label, table in tables:
         unknown = sorted(set(table) - known)
         if unknown:
             raise ValueError(f"{label}: no module named {', '.join(map(repr, unknown))} in network {network.name!r}")
@@ -48,6 +52,7 @@ def stations_of(
                 repair_policy=kind.repair_policy,
                 yield_rate=float(kind.yield_rate),
                 maintenance=tuple(maintenance.get(name, ())),
+                outages=tuple(outages.get(name, ())),
                 deploy_at=deploy_at.get(name, 0.0),
                 retire_at=retire_at.get(name, math.inf),
             )

@@ -25,7 +25,7 @@ class ScenarioError(DomainError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Planned maintenance from *start* for *duration*: planned downtime, it suspends work in progress."""
+    """Downtime from *start* for *duration*: planned maintenance or a forced outage (`StationSpec`)."""
 
     start: float
     duration: float
@@ -60,9 +60,17 @@ class StationSpec:
     yield_rate
         Share of operations that pass inspection; a failed one is reworked at once on the same
         module (it goes to the front of its queue).
+    maintenance
+        Planned maintenance windows: planned downtime (out of the planned busy time, ISO 22400),
+        work in progress is suspended and then resumed or restarted (``repair_policy``).
+    outages
+        Forced downtime windows (a site outage, a recall): unplanned downtime counted as ADOT,
+        as a breakdown is; work in progress is suspended as for a breakdown and resumed or
+        restarted by ``repair_policy``. They may not overlap one another.
     deploy_at, retire_at
         When the module enters and leaves service. At retirement its queued operations go to
-        other modules; the operation in progress is finished.
+        other modules; the operation in progress is finished. Windows while the module is out
+        of service do not apply.
     """
 
     name: str
@@ -77,6 +85,7 @@ class StationSpec:
     repair_policy: RepairPolicy = RepairPolicy.RESUME
     yield_rate: float = 1.0
     maintenance: tuple[Window, ...] = ()
+    outages: tuple[Window, ...] = ()
     deploy_at: float = 0.0
     retire_at: float = math.inf
 
@@ -94,6 +103,9 @@ class StationSpec:
             raise ValueError(f"deploy_at: expected a finite time >= 0 on module {self.name!r}, got {self.deploy_at}")
         if not self.retire_at > self.deploy_at:
             raise ValueError(f"retire_at: expected after deploy_at on module {self.name!r}, got {self.retire_at}")
+        ordered = sorted(self.outages, key=lambda w: w.start)
+        if any(later.start < earlier.end for earlier, later in itertools.pairwise(ordered)):
+            raise ValueError(f"outages: expected windows that do not overlap on module {self.name!r}")
 
 
 @dataclass(frozen=True, slots=True)

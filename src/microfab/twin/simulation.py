@@ -15,7 +15,8 @@ path). Semantics, per module:
 - Breakdowns: time to failure counted on the calendar or on busy time (`FailureClock`); the next
   one is drawn when a repair ends. A failure suspends setup or processing; after repair it
   resumes with the time left or restarts (`RepairPolicy`). A broken module starts nothing.
-- Maintenance windows suspend work the same way (planned downtime, not failures).
+- Maintenance windows suspend work the same way (planned downtime, not failures); forced outage
+  windows too, as unplanned downtime (in the down state, like a breakdown).
 - Deploy / retire at a time; a retired module finishes the operation in progress, its queue is
   dispatched again to the others.
 - Lane transit: a finished job is delivered ``transit`` later; on time if by its due time.
@@ -40,6 +41,7 @@ from microfab.twin.scenario import Scenario
 from microfab.twin.stations import (
     EXECUTE,
     FAILED,
+    FORCED,
     IDLE,
     MAINTAINED,
     OFF,
@@ -62,6 +64,8 @@ MAINTENANCE_END: Final = 5
 DEPLOY: Final = 6
 RETIRE: Final = 7
 DELIVER: Final = 8
+OUTAGE_START: Final = 9
+OUTAGE_END: Final = 10
 
 _Event = tuple[Any, ...]
 _MERGED: Final = 8  # length of a fast-path event that ends a setup and the processing after it
@@ -127,6 +131,8 @@ class Simulation:
             self._deploy,
             self._retire,
             self._deliver,
+            self._outage_start,
+            self._outage_end,
         )
         for m in self.stations:
             spec = m.spec
@@ -139,6 +145,9 @@ class Simulation:
             for window in spec.maintenance:
                 self._push(window.start, MAINTENANCE_START, m)
                 self._push(window.end, MAINTENANCE_END, m)
+            for window in spec.outages:
+                self._push(window.start, OUTAGE_START, m)
+                self._push(window.end, OUTAGE_END, m)
         if self._jobs:
             self._push(self._jobs[0].release, ARRIVE, 0)
 
@@ -490,6 +499,34 @@ class Simulation:
         m.down &= ~MAINTAINED
         if self.trace is not None:
             self._record(TraceKind.MAINTENANCE_END, m, m.job)
+        self._wake(m, t)
+
+    def _outage_start(self, event: _Event) -> None:
+        """A forced outage: work in progress is suspended as for a breakdown; the time is unplanned downtime."""
+        m: Station = event[3]
+        self.now = t = event[0]
+        if m.down & OFF:
+            return
+        self._split(m, t)
+        m.down |= FORCED
+        m.outages += 1
+        if self.trace is not None:
+            self._record(TraceKind.OUTAGE_START, m, m.job)
+        if m.pending is not None:
+            self._suspend(m, t)
+            m.preemptions += 1
+            if m.busy_clock and m.clock is not None and m.clock[2] == FAIL:
+                self._clock_off(m, t)
+        self._switch(m, t, m.observed_state())
+
+    def _outage_end(self, event: _Event) -> None:
+        m: Station = event[3]
+        self.now = t = event[0]
+        if not m.down & FORCED:
+            return
+        m.down &= ~FORCED
+        if self.trace is not None:
+            self._record(TraceKind.OUTAGE_END, m, m.job)
         self._wake(m, t)
 
     def _deploy(self, event: _Event) -> None:

@@ -34,6 +34,7 @@ Held (down), Stopped (maintenance), Aborted (off: not deployed or retired)."""
 FAILED: Final = 1
 MAINTAINED: Final = 2
 OFF: Final = 4
+FORCED: Final = 8  # a forced outage: unplanned downtime, like a breakdown
 
 
 class Station:
@@ -57,6 +58,7 @@ class Station:
         "load",
         "lost",
         "name",
+        "outages",
         "pending",
         "phase",
         "phase_length",
@@ -126,7 +128,7 @@ class Station:
         self.ideal_done = 0.0
         self.lost = 0.0
         self.setups = self.completed = self.bad = 0
-        self.failures = self.repairs = self.preemptions = self.interruptions = 0
+        self.failures = self.repairs = self.preemptions = self.interruptions = self.outages = 0
 
     @property
     def started(self) -> int:
@@ -144,7 +146,7 @@ class Station:
             return S_OFF
         if down & MAINTAINED:
             return S_MAINTENANCE
-        if down & FAILED:
+        if down & (FAILED | FORCED):
             return S_DOWN
         return self.phase  # IDLE, SETUP and EXECUTE share their numbers with the buckets
 

@@ -5,7 +5,8 @@ ISO 22400-2:2014 time buckets per module over the window ``[0, end]`` (the same 
 
 - PBT, planned busy time: the window minus planned downtime (maintenance) and time out of service;
 - APT, actual production time: processing, downtime that interrupted it excluded;
-- AUST, actual unit setup time; ADOT, actual unit down time (failures, repair included);
+- AUST, actual unit setup time; ADOT, actual unit down time (failures, repair included, and
+  forced outages: unplanned downtime, not maintenance);
 - ADET, actual unit delay time: the rest of PBT, idle (starved) time.
 
 Availability = APT / PBT, effectiveness = ideal time of the finished work / APT, quality =
@@ -60,6 +61,8 @@ class Buckets(OeeRatios):
     produced: int
     good: int
     failures: int
+    outages: int = 0
+    """Forced outages begun (each starts a stretch of ADOT, as a breakdown does)."""
 
     @property
     def utilisation(self) -> float:
@@ -160,6 +163,7 @@ def _module_report(m: Any, end: float) -> ModuleReport:
         produced=m.completed,
         good=m.completed - m.bad,
         failures=m.failures,
+        outages=m.outages,
     )
     return ModuleReport(
         m.name,
@@ -189,6 +193,7 @@ def site_buckets(name: str, parts: list[Buckets]) -> Buckets:
         produced=sum(b.produced for b in parts),
         good=sum(b.good for b in parts),
         failures=sum(b.failures for b in parts),
+        outages=sum(b.outages for b in parts),
     )
 
 

@@ -31,11 +31,13 @@ class TraceKind(enum.IntEnum):
     RETIRE = 12
     DONE = 13
     DELIVER = 14
+    OUTAGE_START = 15
+    OUTAGE_END = 16
 
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """One bar of a Gantt chart: *what* (``setup``, ``execute``, ``down``, ``maintenance``) on a module."""
+    """One bar of a Gantt chart: *what* (``setup``, ``execute``, ``down``: breakdown or outage, ``maintenance``)."""
 
     module: int
     start: float
@@ -100,9 +102,9 @@ class Trace:
             elif kind is TraceKind.END or kind is TraceKind.END_BAD:
                 _close(bars, work, m, t)
                 work.pop(m, None)
-            elif kind is TraceKind.FAIL or kind is TraceKind.MAINTENANCE_START:
-                down.setdefault(m, (t, "down" if kind is TraceKind.FAIL else "maintenance"))
-            elif (kind is TraceKind.REPAIR or kind is TraceKind.MAINTENANCE_END) and m in down:
+            elif kind in _DOWN_FROM:
+                down.setdefault(m, (t, _DOWN_FROM[kind]))
+            elif kind in _DOWN_UNTIL and m in down:
                 since, what = down.pop(m)
                 bars.append(Bar(m, since, t, what))
         for m in list(work):
@@ -111,6 +113,10 @@ class Trace:
             bars.append(Bar(m, since, end, what))
         bars.sort(key=lambda b: (b.module, b.start))
         return bars
+
+
+_DOWN_FROM = {TraceKind.FAIL: "down", TraceKind.OUTAGE_START: "down", TraceKind.MAINTENANCE_START: "maintenance"}
+_DOWN_UNTIL = {TraceKind.REPAIR, TraceKind.OUTAGE_END, TraceKind.MAINTENANCE_END}
 
 
 def _close(bars: list[Bar], work: dict[int, tuple[float, str, int, int]], m: int, t: float) -> None:

@@ -153,3 +153,32 @@ def test_an_order_without_an_open_lane_is_named(network: Network) -> None:
     case = NetworkCase(network, START, START + timedelta(days=7), demand=(line("ohio", "de", 5, RAW),))
     with pytest.raises(ValueError, match="from ohio: no open lane"):
         compile_run(case, seed=0)
+
+
+def test_an_outage_is_unplanned_downtime_and_lowers_oee_where_maintenance_would_not(network: Network) -> None:
+    demand = (line("ohio", "us", 30, RAW),)
+    window = {m.name: [(START + timedelta(days=1), START + timedelta(days=3))] for m in network.modules_at("ohio")}
+    base = NetworkCase(network, START, START + timedelta(days=7), demand=demand, breakdowns=False, variability=0.0)
+    planned = run_compiled(compile_run(replace(base, maintenance=window), seed=2))
+    forced = run_compiled(compile_run(replace(base, outages=window), seed=2))
+    none = run_compiled(compile_run(base, seed=2))
+    assert forced["oee:ohio"] < none["oee:ohio"] < planned["oee:ohio"]  # planned downtime leaves PBT
+    assert forced["service_level"] == pytest.approx(planned["service_level"])  # the same work held back
+    assert forced["oee:monterrey"] == none["oee:monterrey"]
+    cut = replace(base, outages=window).until(START + timedelta(days=2))
+    assert set(cut.outages) == set(window)
+
+
+def test_on_time_counts_orders_delivered_and_orders_demanded(network: Network) -> None:
+    case = NetworkCase(network, START, START + timedelta(days=7), demand=(line("ohio", "us", 30, RAW),))
+    figures = run_compiled(compile_run(case, seed=1))
+    orders = len(draw_orders(case, seed=1))
+    assert figures["orders_demanded"] == orders
+    assert figures["delivered_orders"] <= orders
+    assert figures["on_time"] == pytest.approx(figures["on_time_orders"] / figures["delivered_orders"])
+    assert figures["on_time_demanded"] == pytest.approx(figures["on_time_orders"] / orders)
+    # Four more orders were demanded and turned down before the twin: on-time of demanded counts them.
+    more = run_compiled(compile_run(replace(case, orders_demanded=orders + 4), seed=1))
+    assert more["on_time"] == figures["on_time"]
+    assert more["on_time_demanded"] == pytest.approx(figures["on_time_orders"] / (orders + 4))
+    assert more["orders_demanded"] == orders + 4

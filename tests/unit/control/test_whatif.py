@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,9 @@ from microfab.control.whatif_scenario import (
 )
 from microfab.domain.network import Network
 from microfab.manifests import ManifestErrors, load_network
+from microfab.planning.milp import allocate_milp
+from microfab.planning.problem import AllocationProblem
+from microfab.planning.validate import validate
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "network"
@@ -469,6 +473,32 @@ def test_an_outage_takes_its_hours_out_of_the_sites_capacity(network: Network, s
                 assert changed[1] == changed[2] == 0.0 < hours[1]
             else:
                 assert changed == hours
+
+
+def test_a_short_outage_moves_the_orders_that_arrive_during_it(network: Network, setup: Setup) -> None:
+    # Ohio makes US orders cheaply (no duty; 2 days to the customer); Monterrey pays US duty (3 days). Ohio is
+    # down from day 2 to day 4 (three days, after its first day). Lateness costs the order's value a day.
+    costly = replace(setup, lateness_rate=Decimal(1), penalty_factor=Decimal(2))
+    hour = timedelta(hours=2)
+    arrivals = {"before": T0 + hour, "day2": T0 + DAY + hour, "day3": T0 + 2 * DAY + hour, "day4": T0 + 3 * DAY + hour}
+    orders = [order(setup, oid, "us", at) for oid, at in arrivals.items()]
+    outage = apply_changes(network, [SiteOutage("ohio", T0 + DAY, T0 + 4 * DAY)])
+
+    def sites(problem: AllocationProblem) -> dict[str, str]:
+        plan = allocate_milp(problem, time_limit=5.0, gap=0.0)
+        assert validate(problem, plan) == []
+        return {o: shares[0].site for o, shares in plan.assignments.items()}
+
+    base = allocation_problem(apply_changes(network, []), orders, costly)
+    assert [o.release for o in base.orders] == [2.0, 26.0, 50.0, 74.0]  # hours after the start: their arrival
+    assert sites(base) == dict.fromkeys(arrivals, "ohio")
+    # Ohio's first day is gone for the orders arriving during the outage: made there after it, the first two
+    # would reach the customer a day or two late; Monterrey makes them on time. The last one waits for Ohio.
+    down = allocation_problem(outage, orders, costly)
+    assert sites(down) == {"before": "ohio", "day2": "monterrey", "day3": "monterrey", "day4": "ohio"}
+    # Without release dates Ohio's first day would have held them all, before they arrived: nothing moved.
+    at_start = replace(down, orders=tuple(replace(o, release=0.0) for o in down.orders))
+    assert sites(at_start) == dict.fromkeys(arrivals, "ohio")
 
 
 def test_a_tariff_raises_duty_from_its_effective_date_only(network: Network, setup: Setup) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -29,8 +31,9 @@ from microfab.planning.problem import (
     PlanStatus,
     Rejection,
     Share,
+    evaluate,
 )
-from microfab.planning.validate import validate
+from microfab.planning.validate import _capacity, validate
 from microfab.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "network"
@@ -276,3 +279,146 @@ def test_the_backlog_of_the_example_network_is_planned() -> None:
     plan = solve(problem)
     assert len(plan.assignments) == 3
     assert plan.status is PlanStatus.OPTIMAL
+
+
+# ------------------------------------------------------------------------------------- release dates
+
+THREE_DAYS = (Bucket(0, 24, "d1"), Bucket(24, 48, "d2"), Bucket(48, 72, "d3"))
+
+
+def test_an_order_released_later_cannot_use_the_capacity_before_it_arrives() -> None:
+    # a (cheap) has 10 h on day 1 only, b (dear) 10 h on day 2: released at 24 h, the order can only go to b
+    pairs = (PairCost("o", "a", production=100), PairCost("o", "b", production=150))
+    sites = (site("a", 10.0, 0.0), site("b", 0.0, 10.0))
+    there = solve(AllocationProblem((order("o"),), sites, TWO_DAYS, pairs))
+    assert where(there, "o") == [("a", 0, 1.0)]
+    later = AllocationProblem((order("o", release=24.0),), sites, TWO_DAYS, pairs)
+    assert later.release_bucket(later.orders[0]) == 1
+    assert later.candidates(later.orders[0], pairs[0]) == []  # a has no hours from day 2 on
+    plan = solve(later)
+    assert where(plan, "o") == [("b", 1, 1.0)]
+    assert plan.objective == pytest.approx(150.0)
+    assert where(allocate_greedy(later), "o") == [("b", 1, 1.0)]
+
+
+def test_a_window_from_a_release_bucket_holds_only_its_hours() -> None:
+    # a (cheap) has 10 h a day, b (dear) 30 h. o1 (5 h) is there from the start, o2 (15 h) arrives on day 2, both
+    # due by the end of day 3: o2 has days 2-3 at a (20 h), o1 day 1. With 25 h, o2 no longer fits in days 2-3
+    # at a, though a's three days (30 h) would hold both orders if o2 were there from the start.
+    sites = (site("a", 10.0, 10.0, 10.0), site("b", 30.0, 30.0, 30.0))
+    orders = (order("o1", 5.0, due=72.0), order("o2", 15.0, due=72.0, release=30.0))
+    pairs = tuple(PairCost(o, s, production=c) for o in ("o1", "o2") for s, c in (("a", 100), ("b", 200)))
+    fits = solve(AllocationProblem(orders, sites, THREE_DAYS, pairs))
+    assert [where(fits, o)[0][0] for o in ("o1", "o2")] == ["a", "a"]
+    assert where(fits, "o2")[0][1] >= 1
+    bigger = (orders[0], order("o2", 25.0, due=72.0, release=30.0))
+    plan = solve(AllocationProblem(bigger, sites, THREE_DAYS, pairs))
+    assert where(plan, "o1") == [("a", 0, 1.0)]
+    assert where(plan, "o2") == [("b", 1, 1.0)]  # b's day 2 holds its 25 h
+    # Without its release o2 would fit at a: 30 h over three days holds 5 + 25 h.
+    at_start = solve(AllocationProblem((orders[0], order("o2", 25.0, due=72.0)), sites, THREE_DAYS, pairs))
+    assert [where(at_start, o)[0][0] for o in ("o1", "o2")] == ["a", "a"]
+
+
+def test_the_validator_checks_every_window_and_nothing_before_its_release() -> None:
+    sites = (site("a", 10.0, 10.0, 10.0),)
+    orders = (order("o1", 10.0), order("o2", 15.0, release=24.0))
+    problem = AllocationProblem(orders, sites, THREE_DAYS, tuple(PairCost(o, "a", production=1) for o in ("o1", "o2")))
+    plan = solve(problem)
+    shares = {"o1": (Share("a", 2, 1.0, 1.0, 0.0),), "o2": (Share("a", 2, 1.0, 1.0, 0.0),)}
+    parts = replace(plan, assignments=shares, rejections=())
+    # Both by day 3: 25 h in 30 h, and o2's 15 h in days 2-3 (20 h). Released on day 2 too, o1 would make
+    # 25 h in those 20 h.
+    assert not any("available" in issue for issue in validate(problem, parts))
+    late = AllocationProblem((order("o1", 10.0, release=24.0), orders[1]), sites, THREE_DAYS, problem.pairs)
+    assert any("released from bucket 1" in issue for issue in validate(late, parts))
+    early = {"o1": plan.assignments["o1"], "o2": (Share("a", 0, 1.0, 1.0, 0.0),)}
+    assert any("released in 1" in issue for issue in validate(problem, replace(plan, assignments=early)))
+
+
+def test_an_order_released_after_the_horizon_is_rejected_and_names_why() -> None:
+    problem = AllocationProblem(
+        (order("o", release=100.0),), (site("a", 24.0, 24.0),), TWO_DAYS, (PairCost("o", "a", production=1),)
+    )
+    plan = solve(problem)
+    assert plan.assignments == {}
+    assert "released after the horizon" in plan.rejections[0].reason
+    with pytest.raises(ValueError, match="release"):
+        order("bad", release=float("nan"))
+
+
+def _brute_force(problem: AllocationProblem) -> float:
+    """The cheapest valid plan of whole orders by enumeration (each order at a site and bucket, or rejected)."""
+    choices: list[list[tuple[str, int] | None]] = []
+    for o in problem.orders:
+        mine: list[tuple[str, int] | None] = [None]
+        mine += [(p.site, b) for p in problem.eligible(o.id) for b in range(len(problem.buckets))]
+        choices.append(mine)
+    best = float("inf")
+    for picked in itertools.product(*choices):
+        assignments = {
+            o.id: (Share(c[0], c[1], 1.0, float(o.quantity), 0.0),)
+            for o, c in zip(problem.orders, picked, strict=True)
+            if c is not None
+        }
+        issues = _capacity(problem, assignments)
+        if not issues:
+            best = min(best, sum(evaluate(problem, _with_tardiness(problem, assignments)).values()))
+    return best
+
+
+def _with_tardiness(
+    problem: AllocationProblem, assignments: dict[str, tuple[Share, ...]]
+) -> dict[str, tuple[Share, ...]]:
+    out = {}
+    for order_id, shares in assignments.items():
+        o = problem.order(order_id)
+        out[order_id] = tuple(
+            replace(s, tardiness=problem.tardiness(o, problem.pair(order_id, s.site), s.bucket))  # type: ignore[arg-type]
+            for s in shares
+        )
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_with_releases_the_milp_finds_the_optimum_of_a_brute_force_search(seed: int) -> None:
+    rng = random.Random(seed)
+    sites = tuple(site(name, *(rng.choice((0.0, 5.0, 10.0, 15.0)) for _ in range(3))) for name in ("a", "b"))
+    orders = tuple(
+        order(
+            f"o{i}",
+            rng.choice((4.0, 6.0, 9.0, 12.0)),
+            due=rng.choice((24.0, 48.0, 72.0)),
+            penalty=rng.choice((150.0, 300.0)),
+            weight=1.0,
+            release=rng.choice((0.0, 0.0, 24.0, 30.0, 48.0)),
+        )
+        for i in range(5)
+    )
+    pairs = tuple(PairCost(o.id, s.name, production=rng.randint(50, 120), lead=0.0) for o in orders for s in sites)
+    problem = AllocationProblem(orders, sites, THREE_DAYS, pairs)
+    plan = allocate_milp(problem, time_limit=5.0, gap=0.0)
+    assert validate(problem, plan) == []
+    assert plan.objective == pytest.approx(_brute_force(problem), abs=1e-6)
+    greedy = allocate_greedy(problem)
+    assert validate(problem, greedy) == []
+    assert greedy.objective >= plan.objective - 1e-6
+
+
+def test_generated_instances_release_a_share_of_orders_later_and_the_plans_respect_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem = generate(80, 4, 14, seed=2)
+    later = [o for o in problem.orders if o.release > 0]
+    assert 3 <= len(later) <= 30
+    assert all(o.release % 24 == 0 and o.due - o.release >= 168 for o in later)
+    same = generate(80, 4, 14, seed=2, released=0.0)
+    assert [replace(o, release=0.0) for o in problem.orders] == list(same.orders)  # nothing else changes
+    assert problem.sites == same.sites
+    # Column and row generation (as on large instances): the chains enter as the LP breaks them.
+    monkeypatch.setattr("microfab.planning.milp.ALL_COLUMNS", 100)
+    plan = allocate_milp(problem, time_limit=5.0, gap=0.01)
+    assert validate(problem, plan) == []
+    assert plan.lower_bound is not None
+    for o in later:
+        assert all(s.bucket >= problem.release_bucket(o) for s in plan.assignments.get(o.id, ()))

@@ -76,6 +76,8 @@ def variant(scenario: Scenario, k: int) -> Scenario:
             change["failure_clock"] = FailureClock.BUSY
         if i % 7 == 3:
             change["maintenance"] = (Window(300.0 + 17 * i, 45.0), Window(2_000.0, 120.0))
+        if i % 9 == 5:
+            change["outages"] = (Window(700.0 + 13 * i, 60.0), Window(2_050.0, 30.0))
         if i % 6 == 1:
             change["yield_rate"] = 0.9
         if i == 4:

@@ -71,6 +71,9 @@ def test_invalid_module_parameters(change: dict[str, float], message: str) -> No
 def test_invalid_window_and_jobs() -> None:
     with pytest.raises(ValueError, match="duration: expected a finite duration > 0"):
         Window(10.0, 0.0)
+    with pytest.raises(ValueError, match="outages: expected windows that do not overlap"):
+        station(outages=(Window(50.0, 20.0), Window(10.0, 45.0)))
+    assert station(outages=(Window(10.0, 40.0), Window(50.0, 20.0))).outages  # touching is fine
     with pytest.raises(ValueError, match="durations: expected finite times >= 0"):
         JobSpec(0.0, 0, ("x",), (-1.0,))
     with pytest.raises(ValueError, match="durations: expected one per capability"):

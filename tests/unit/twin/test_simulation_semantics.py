@@ -94,6 +94,45 @@ def test_maintenance_window_suspends_work_and_is_planned_downtime() -> None:
     assert m.buckets.availability == pytest.approx(1.0)
 
 
+def test_an_outage_suspends_work_like_a_breakdown_and_is_unplanned_downtime() -> None:
+    planned = run(Scenario("s", (station(maintenance=(Window(50, 30),)),), jobs((0, 100))))[0].modules[0]
+    result, traced = run(Scenario("s", (station(outages=(Window(50, 30),)),), jobs((0, 100))))
+    assert ends(traced) == [130.0]  # suspended at 50 with 50 done, back at 80
+    m = result.modules[0]
+    assert m.time_in_state["down"] == pytest.approx(30.0)
+    assert (m.preemptions, m.interruptions, result.failures, m.buckets.outages) == (1, 0, 0, 1)
+    assert (m.buckets.pbt, m.buckets.adot, m.buckets.apt) == pytest.approx((130.0, 30.0, 100.0))
+    assert m.buckets.availability == pytest.approx(100 / 130)  # lower than with the same window planned
+    assert planned.buckets.availability == pytest.approx(1.0)
+    assert m.buckets.oee < planned.buckets.oee
+    assert result.sites[0].outages == 1
+    assert traced.trace is not None
+    kinds = [kind for _, kind, *_ in traced.trace.rows()]
+    assert TraceKind.OUTAGE_START in kinds
+    assert TraceKind.OUTAGE_END in kinds
+    assert [(b.start, b.end, b.what) for b in traced.trace.gantt(130.0)] == [
+        (0.0, 50.0, "execute"),
+        (50.0, 80.0, "down"),
+        (80.0, 130.0, "execute"),
+    ]
+
+
+def test_an_outage_restarts_the_work_under_the_restart_policy_and_ignores_a_module_out_of_service() -> None:
+    restart = station(outages=(Window(50, 30),), repair_policy=RepairPolicy.RESTART)
+    result, traced = run(Scenario("s", (restart,), jobs((0, 100))))
+    assert ends(traced) == [180.0]  # back at 80, the whole 100 again
+    assert result.modules[0].lost_work == pytest.approx(50.0)
+    late = station(deploy_at=100.0, outages=(Window(20, 30),))  # not in service yet: nothing happens
+    result, traced = run(Scenario("s", (late,), jobs((0, 10))))
+    assert ends(traced) == [110.0]
+    assert result.modules[0].buckets.outages == 0
+    # a failure during an outage: down from 50 to 120 (the repair of the failure at 60 ends at 120)
+    both = breakdown(60, 60, outages=(Window(50, 30),))
+    result, traced = run(Scenario("s", (both,), jobs((0, 100))))
+    assert ends(traced) == [170.0]
+    assert result.modules[0].buckets.adot == pytest.approx(70.0)
+
+
 def test_deploy_later_holds_the_work_until_then() -> None:
     scenario = Scenario("s", (station(deploy_at=40.0),), jobs((0, 10), (5, 10)))
     result, traced = run(scenario)
