@@ -46,6 +46,7 @@ _HEADLINE = (
     "cost:duty",
     "cost:rejection",
     "on_time",
+    "on_time_demanded",
     "service_level",
     "lost_sales_units",
     "late_units",
@@ -54,6 +55,7 @@ _HEADLINE = (
 )
 _BETTER: dict[str, Better] = {
     "on_time": "up",
+    "on_time_demanded": "up",
     "service_level": "up",
     "fill_rate": "up",
     "throughput_per_day": "up",
