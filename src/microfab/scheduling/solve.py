@@ -205,8 +205,8 @@ def _hybrid(model: CpSatModel, start_from: tuple[Placement, ...], deadline: floa
     CP-SAT, hinted with the best schedule so far, improves on it and proves bounds. They take
     turns: a tabu slice of `_HYBRID_SLICE` of the time, with a CP-SAT side run on
     ``workers - 1`` workers meanwhile (the solver releases the GIL, so no core idles), then
-    CP-SAT on every worker for as long as it keeps finding better schedules (it stops after a
-    slice's length without one: `CpSatModel.run`'s *patience*), then tabu again.
+    CP-SAT on every worker for as long as it keeps finding better schedules (it stops when
+    two slices' time pass without one: `CpSatModel.run`'s *patience*), then tabu again.
 
     Which engine pays differs by instance: on large, less flexible shops (Brandimarte Mk10)
     the tabu search finds nearly everything and CP-SAT soon hands back; on long routings with
@@ -225,13 +225,18 @@ def _hybrid(model: CpSatModel, start_from: tuple[Placement, ...], deadline: floa
             span = min(left, step)
             side = _Side(model, best, span, workers - 1, seed + round_) if workers > 1 else None
             found = tabu.improve(
-                problem, best, deadline=time.perf_counter() + span, seed=seed + round_, target=bound // weight
+                problem,
+                best,
+                deadline=time.perf_counter() + span,
+                seed=seed + round_,
+                target=bound // weight,
+                stop=side.proved if side is not None else None,
             )
             outcome = side.join() if side is not None else Outcome(Status.UNKNOWN, (), None, None)
             wins = bool(outcome.placements) and makespan(outcome.placements) < makespan(found)
             best = outcome.placements if wins else found
         else:
-            outcome = model.run(best, time_limit=left, workers=workers, seed=seed + round_, patience=step)
+            outcome = model.run(best, time_limit=left, workers=workers, seed=seed + round_, patience=2 * step)
             if outcome.placements and makespan(outcome.placements) < makespan(best):
                 best = outcome.placements
         bound = max(bound, outcome.bound or 0)
@@ -251,6 +256,10 @@ class _Side:
 
         self._thread = threading.Thread(target=run, name="cpsat-side", daemon=True)
         self._thread.start()
+
+    def proved(self) -> bool:
+        """Whether the run has ended with a proven optimum (the tabu search beside it may stop)."""
+        return not self._thread.is_alive() and self._outcome.status is Status.OPTIMAL
 
     def join(self) -> Outcome:
         """Wait for the run to end and return what it found."""

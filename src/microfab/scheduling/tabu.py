@@ -400,11 +400,13 @@ def improve(
     seed: int = 0,
     target: int = 0,
     max_iterations: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[Placement, ...]:
     """The best schedule a tabu search from *placements* finds before *deadline* (``time.perf_counter``).
 
     *placements* must be a valid schedule of *problem*, for which `applies` holds. The search
-    stops early at a makespan of *target* (a lower bound) or after *max_iterations*. The result
+    stops early at a makespan of *target* (a lower bound), after *max_iterations*, or when
+    *stop* (asked every 32 iterations) says so. The result
     is semi-active (every task at its earliest start for its module order) and its makespan
     is no worse than that of *placements*.
     """
@@ -418,6 +420,8 @@ def improve(
     patience = max(_PATIENCE_MIN, _PATIENCE_PER_TASK * n)
     while best.makespan > target and time.perf_counter() < deadline:
         if max_iterations is not None and iteration >= max_iterations:
+            break
+        if stop is not None and iteration % 32 == 0 and stop():
             break
         iteration += 1
         chosen = _choose(current, tabu, iteration, best.makespan, rng)
