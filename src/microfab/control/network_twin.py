@@ -198,21 +198,10 @@ class NetworkEstimates:
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready: each estimate as ``{mean, half_width, low, high, n}`` (half width null for one replication)."""
-
-        def one(e: Estimate) -> dict[str, Any]:
-            finite = math.isfinite(e.half_width)
-            return {
-                "mean": e.mean,
-                "half_width": e.half_width if finite else None,
-                "low": e.low if finite else None,
-                "high": e.high if finite else None,
-                "n": e.n,
-            }
-
         names = ("service_level", "fill_rate", "on_time", "throughput_per_day", "late_units", "undelivered_units")
-        out: dict[str, Any] = {name: one(getattr(self, name)) for name in (*names, "lost_units")}
-        out["oee"] = {site: one(e) for site, e in sorted(self.oee.items())}
-        out["service_by_market"] = {m: one(e) for m, e in sorted(self.service_by_market.items())}
+        out: dict[str, Any] = {name: getattr(self, name).as_json() for name in (*names, "lost_units")}
+        out["oee"] = {site: e.as_json() for site, e in sorted(self.oee.items())}
+        out["service_by_market"] = {m: e.as_json() for m, e in sorted(self.service_by_market.items())}
         out["replications"] = self.replications
         out["wall_s"] = round(self.wall_s, 3)
         return out

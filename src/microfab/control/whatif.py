@@ -398,17 +398,6 @@ def summarize(whatif: WhatIf, rows: Sequence[Mapping[str, Any]], currency: str) 
     return WhatIfResult(whatif.name, currency, setup.start, setup.horizon, seeds, tuple(scenarios), ordered)
 
 
-def _estimate_json(e: Estimate) -> dict[str, Any]:
-    finite = math.isfinite(e.half_width)
-    return {
-        "mean": e.mean,
-        "half_width": e.half_width if finite else None,
-        "low": e.low if finite else None,
-        "high": e.high if finite else None,
-        "n": e.n,
-    }
-
-
 def result_json(result: WhatIfResult) -> dict[str, Any]:
     """JSON-ready: per scenario and figure the baseline, variant and delta estimates (half widths null for one seed)."""
     return {
@@ -426,9 +415,9 @@ def result_json(result: WhatIfResult) -> dict[str, Any]:
                     m.key: {
                         "label": m.label,
                         "unit": m.unit,
-                        "baseline": _estimate_json(m.baseline),
-                        "variant": _estimate_json(m.variant),
-                        "delta": _estimate_json(m.delta),
+                        "baseline": m.baseline.as_json(),
+                        "variant": m.variant.as_json(),
+                        "delta": m.delta.as_json(),
                     }
                     for m in s.metrics
                 },

@@ -65,6 +65,17 @@ class Estimate:
         """Upper end of the interval."""
         return self.mean + self.half_width
 
+    def as_json(self) -> dict[str, float | int | None]:
+        """``{mean, half_width, low, high, n}``; the interval's figures null when undefined (one replication)."""
+        finite = math.isfinite(self.half_width)
+        return {
+            "mean": self.mean,
+            "half_width": self.half_width if finite else None,
+            "low": self.low if finite else None,
+            "high": self.high if finite else None,
+            "n": self.n,
+        }
+
 
 def t_quantile(df: int) -> float:
     """The 97.5 % quantile of Student's t with *df* degrees of freedom (two-sided 95 %)."""
