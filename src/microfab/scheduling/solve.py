@@ -233,7 +233,10 @@ def _hybrid(model: CpSatModel, start_from: tuple[Placement, ...], deadline: floa
                 stop=side.proved if side is not None else None,
             )
             outcome = side.join() if side is not None else Outcome(Status.UNKNOWN, (), None, None)
-            wins = bool(outcome.placements) and makespan(outcome.placements) < makespan(found)
+            # A proven optimum wins ties too: when the tabu search stopped depends on timing, the
+            # side run's schedule (one worker, seeded) does not, so the same seed gives the same answer.
+            proved = outcome.status is Status.OPTIMAL and makespan(outcome.placements) <= makespan(found)
+            wins = bool(outcome.placements) and (proved or makespan(outcome.placements) < makespan(found))
             best = outcome.placements if wins else found
         else:
             outcome = model.run(best, time_limit=left, workers=workers, seed=seed + round_, patience=2 * step)
