@@ -81,3 +81,12 @@ def test_planning_numbers_are_not_coerced_from_other_types(client: TestClient, k
     for body in ({"gap": "0.1"}, {"gap": True}, {"horizon": "5"}, {"time_limit": "2"}):
         answer = client.post("/v1/plans/allocations", json=body, headers=auth(keys.planner))
         assert answer.status_code == 422, body
+
+
+def test_a_full_queue_is_a_429_from_the_planner_page_too(services: Services, keys: Keys) -> None:
+    settings = ApiSettings(plan_queue=0)
+    with TestClient(create_app(services=services, api=settings)) as client:
+        client.cookies.set("mf_key", keys.planner)
+        answer = client.post("/planner/allocations", data={"buckets": "day", "time_limit": "5"}, follow_redirects=False)
+    assert answer.status_code == 429
+    assert answer.headers["retry-after"] == "10"

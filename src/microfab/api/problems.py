@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from microfab.control.jobs import JobQueueFullError
 from microfab.domain.errors import (
     CurrencyMismatchError,
     DomainError,
@@ -194,6 +195,11 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
         return problem_response(request, Problem(exc.status_code, title, str(exc.detail), headers=headers))
+
+    @app.exception_handler(JobQueueFullError)
+    async def _queue_full(request: Request, exc: JobQueueFullError) -> JSONResponse:
+        """Every route and page that queues a job: a full queue is a 429 to retry later."""
+        return problem_response(request, Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}))
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from microfab.api.deps import JobsDep, LockDep, Planner, ServicesDep
 from microfab.api.problems import Problem, documented
 from microfab.api.schemas import AllocationRequest, ExpansionRequest, JobPublic, Page, StressRequest, WhatIfRequest
-from microfab.control.jobs import Job, JobQueueFullError, JobStatus
+from microfab.control.jobs import Job, JobStatus
 from microfab.control.plan_jobs import (
     ExpansionOptions,
     NoNetworkError,
@@ -85,18 +85,15 @@ async def allocate(
     lateness or why it is rejected, the cost breakdown, and the solver's bound and gap.
     """
     async with lock:
-        try:
-            job = submit_allocation(
-                services,
-                jobs,
-                principal,
-                buckets=body.buckets,
-                horizon=body.horizon,
-                time_limit=body.time_limit,
-                gap=body.gap,
-            )
-        except JobQueueFullError as exc:
-            raise Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}) from None
+        job = submit_allocation(
+            services,
+            jobs,
+            principal,
+            buckets=body.buckets,
+            horizon=body.horizon,
+            time_limit=body.time_limit,
+            gap=body.gap,
+        )
     return accepted(job, response)
 
 
@@ -124,8 +121,6 @@ async def stress(
             job = submit_stress(services, jobs, principal, document)
         except (InputError, NetworkError) as exc:
             raise stress_problem(exc) from None
-        except JobQueueFullError as exc:
-            raise Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}) from None
     return accepted(job, response)
 
 
@@ -160,8 +155,6 @@ async def expand(
             raise Problem(409, "Conflict", str(exc)) from None
         except ManifestErrors as exc:
             raise forecast_problem(exc) from None
-        except JobQueueFullError as exc:
-            raise Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}) from None
     return accepted(job, response)
 
 
@@ -196,8 +189,6 @@ async def whatif(
         job = await asyncio.to_thread(submit_whatif, jobs, baseline, body.scenario, options)
     except ManifestErrors as exc:
         raise text_problem(exc, "scenario", "Invalid what-if study") from None
-    except JobQueueFullError as exc:
-        raise Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}) from None
     return accepted(job, response)
 
 

@@ -29,7 +29,7 @@ from microfab.api.web.pages import PageLanguage, render_page
 from microfab.api.web.plan_views import bars, expansion_view, stress_view, whatif_view
 from microfab.api.web.session import PagePrincipal
 from microfab.control.bootstrap import Services
-from microfab.control.jobs import Job, JobQueueFullError, JobRunner
+from microfab.control.jobs import JobRunner
 from microfab.control.plan_jobs import (
     BUCKET_HOURS,
     ExpansionOptions,
@@ -149,8 +149,7 @@ async def planner_allocate(
     if buckets not in BUCKET_HOURS:
         raise Problem(422, "Invalid request", f"buckets: expected day or shift, got {buckets!r}")
     async with lock:
-        job = _queued(lambda: submit_allocation(services, jobs, principal, buckets=buckets, horizon=horizon,
-                                                time_limit=time_limit))  # fmt: skip
+        job = submit_allocation(services, jobs, principal, buckets=buckets, horizon=horizon, time_limit=time_limit)
     return RedirectResponse(f"/planner/jobs/{job.id}", status_code=303)
 
 
@@ -170,7 +169,7 @@ async def planner_stress(
         StressRequest.model_validate_json(network)  # the shape, checked as the API checks it
         document = json.loads(network, parse_float=Decimal)  # the values, read as the CLI reads them
         async with lock:
-            job = _queued(lambda: submit_stress(services, jobs, principal, document))
+            job = submit_stress(services, jobs, principal, document)
     except ValidationError as exc:
         errors = [f"{_path(e['loc'])}: {e['msg']}" if e["loc"] else e["msg"] for e in exc.errors()]
     except (InputError, NetworkError) as exc:
@@ -203,7 +202,7 @@ async def planner_expand(  # noqa: PLR0913, PLR0917 - the form's fields
     options = ExpansionOptions(time_limit=time_limit, replications=replications, twin_periods=twin_periods)
     async with lock:
         try:
-            job = _queued(lambda: submit_expansion(services, jobs, principal, forecast, options))
+            job = submit_expansion(services, jobs, principal, forecast, options)
         except ManifestErrors as exc:
             errors = [str(e) for e in exc.errors]
         except NoNetworkError as exc:
@@ -232,7 +231,7 @@ async def planner_whatif(  # noqa: PLR0913, PLR0917 - the form's fields
     try:
         async with lock:
             baseline = whatif_baseline(services, principal)
-        job = await asyncio.to_thread(_queued, lambda: submit_whatif(jobs, baseline, scenario, options))
+        job = await asyncio.to_thread(submit_whatif, jobs, baseline, scenario, options)
     except ManifestErrors as exc:
         errors = [str(e) for e in exc.errors]
     except NoNetworkError as exc:
@@ -258,11 +257,3 @@ async def planner_job(
         raise Problem(404, "Not found", f"unknown planning job {job_id!r}") from None
     view = _VIEWS[job.kind](job.result) if job.result is not None and job.kind in _VIEWS else None
     return render_page(request, "plan_job.html.j2", principal, language=language, job=job, view=view)
-
-
-def _queued(submit: Any) -> Job:
-    try:
-        job: Job = submit()
-    except JobQueueFullError as exc:
-        raise Problem(429, "Too many requests", str(exc), headers={"Retry-After": "10"}) from None
-    return job
