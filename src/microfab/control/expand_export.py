@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
 from microfab.control.expand import ExpansionInputs
 from microfab.control.expand_output import ModulePlan, twin_case
 from microfab.control.forecast import Forecast, load_forecast
@@ -24,6 +22,7 @@ from microfab.control.network_twin import NetworkEstimates, simulate_network
 from microfab.domain.network import Network
 from microfab.manifests import ManifestError, ManifestErrors
 from microfab.manifests.guard import yaml_size
+from microfab.manifests.writer import dump_documents
 from microfab.planning.expand_problem import ExpansionPlan
 
 __all__ = ["manifests_yaml", "plan_header", "read_forecast", "twin_check"]
@@ -80,16 +79,11 @@ def plan_header(inputs: ExpansionInputs, plan: ExpansionPlan, modules: ModulePla
 
 def manifests_yaml(modules: ModulePlan, *, header: str) -> str:
     """Every site's Module documents at the end of the horizon, as one YAML stream headed by *header* (comments)."""
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # typed None in ruamel
-    yaml.explicit_start = True
     stream = io.StringIO()
     stream.write("\n".join(f"# {line}" if line else "#" for line in header.splitlines()) + "\n")
     for site, documents in sorted(modules.documents.items()):
         stream.write(f"# Site {site}: {len(documents)} Module document(s) at the end of the plan's horizon.\n")
-        if documents:
-            yaml.dump_all(documents, stream)
+        dump_documents(documents, stream)
     return stream.getvalue()
 
 

@@ -29,12 +29,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from microfab.control.expand import ExpansionInputs
 from microfab.control.network_twin import DemandLine, NetworkCase, NetworkEstimates
 from microfab.domain.modules import Module
 from microfab.manifests import API_VERSION, Resource
+from microfab.manifests.writer import dump_documents
 from microfab.planning.expand_problem import ExpansionCosts, ExpansionPlan
 
 PLANNED_BY = "microfab.dev/planned-by"
@@ -239,16 +238,11 @@ def write_modules(modules: ModulePlan, out: Path, *, header: str, extra: Mapping
 
 
 def _yaml(site: str, documents: list[dict[str, Any]], header: str) -> str:
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # typed None in ruamel
     stream = io.StringIO()
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
     stream.write("\n".join(lines) + "\n")
     stream.write(f"# Module documents of site {site} at the end of the plan's horizon.\n")
-    if documents:
-        yaml.explicit_start = True
-        yaml.dump_all(documents, stream)
+    dump_documents(documents, stream)
     return stream.getvalue()
 
 

@@ -15,6 +15,7 @@ without it would retire the module again, and says so in its plan).
 from __future__ import annotations
 
 import enum
+import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,8 @@ from microfab.control.apply import ApplyPlan, plan, record
 from microfab.control.state import State
 from microfab.domain.events import Event
 from microfab.manifests import Resource
-from microfab.manifests.resources import digest_of
+from microfab.manifests.resources import API_VERSION, digest_of
+from microfab.manifests.writer import dump_documents
 from microfab.store.base import EventLog
 
 __all__ = [
@@ -141,15 +143,10 @@ def document_yaml(document: Resource | None, *, name: str) -> str:
     """The Module document as YAML for the manifests folder (or a comment when it is removed)."""
     if document is None:
         return f"# kind: Module {name!r} removed: delete its document from the manifests folder\n"
-    lines = ["apiVersion: microfab.dev/v1", "kind: Module", "metadata:", f"  name: {document.name}", "spec:"]
-    lines += [f"  {key}: {_scalar(value)}" for key, value in document.spec.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _scalar(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return {True: "true", False: "false", None: "null"}[value]
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    return text if re.fullmatch(r"[A-Za-z0-9._/-]+", text) and not text[0].isdigit() else f'"{text}"'
+    stream = io.StringIO()
+    dump_documents(
+        [{"apiVersion": API_VERSION, "kind": "Module", "metadata": {"name": document.name}, "spec": document.spec}],
+        stream,
+        explicit_start=False,
+    )
+    return stream.getvalue()
